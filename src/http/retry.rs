@@ -1,0 +1,113 @@
+//! When and how long to wait before retrying a request.
+//!
+//! The `backoff` crate (required by the design card, but unmaintained) is used only here, as
+//! the generator of jittered exponential delays, so it can be swapped without touching callers.
+
+use std::time::Duration;
+
+use backoff::backoff::Backoff;
+use backoff::{ExponentialBackoff, ExponentialBackoffBuilder};
+use chrono::{DateTime, Utc};
+
+/// Retry timing. The defaults suit production; tests shorten them through environment
+/// variables (see [`RetryPolicy::from_env`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// First delay before jitter.
+    pub initial: Duration,
+    /// Longest single delay.
+    pub max_interval: Duration,
+    /// Give up once a request has been failing for this long.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial: Duration::from_secs(1),
+            max_interval: Duration::from_secs(60),
+            max_elapsed: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The defaults, overridden by `SOURCE_BOTMAKER_RETRY_INITIAL_MS` and
+    /// `SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS` when set (used by tests and benchmarks).
+    pub fn from_env() -> Self {
+        let mut policy = RetryPolicy::default();
+        if let Some(ms) = env_u64("SOURCE_BOTMAKER_RETRY_INITIAL_MS") {
+            policy.initial = Duration::from_millis(ms.max(1));
+            policy.max_interval = policy.max_interval.min(policy.initial * 64);
+        }
+        if let Some(secs) = env_u64("SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS") {
+            policy.max_elapsed = Duration::from_secs(secs);
+        }
+        policy
+    }
+
+    /// A fresh delay sequence for one request.
+    pub fn delays(&self) -> Delays {
+        Delays(
+            ExponentialBackoffBuilder::new()
+                .with_initial_interval(self.initial)
+                .with_max_interval(self.max_interval)
+                .with_multiplier(2.0)
+                .with_randomization_factor(0.5)
+                .with_max_elapsed_time(None)
+                .build(),
+        )
+    }
+}
+
+/// Jittered, exponentially growing delays.
+pub struct Delays(ExponentialBackoff);
+
+impl Delays {
+    pub fn next_delay(&mut self) -> Duration {
+        self.0.next_backoff().unwrap_or(self.0.max_interval)
+    }
+}
+
+pub fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name).ok()?.trim().parse().ok()
+}
+
+/// Reads a `Retry-After` header: delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let date = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    Some((date - now).to_std().unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_both_retry_after_forms() {
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
+    fn delays_grow_with_jitter_and_stay_capped() {
+        let policy = RetryPolicy {
+            initial: Duration::from_millis(100),
+            max_interval: Duration::from_secs(1),
+            max_elapsed: Duration::from_secs(10),
+        };
+        let mut delays = policy.delays();
+        let first = delays.next_delay();
+        assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(150), "{first:?}");
+        for _ in 0..20 {
+            assert!(delays.next_delay() <= Duration::from_millis(1500));
+        }
+    }
+}

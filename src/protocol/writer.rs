@@ -1,0 +1,212 @@
+//! The one place that knows how Airbyte messages are written.
+//!
+//! stdout is the protocol channel, so it is wrapped in a large `BufWriter` (Rust's `Stdout` is
+//! line-buffered, which would cost one syscall per record) and flushed at checkpoints and at
+//! exit. Records are encoded by [`RecordEncoder`] directly into a byte buffer, which lets the read
+//! engine encode a whole page off the output thread and hand the bytes over in one piece.
+
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::messages::*;
+use super::redact::redact;
+use crate::error::Error;
+
+/// Size of the stdout buffer: large enough that records cost no syscalls, small enough to flush
+/// promptly.
+pub const STDOUT_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Milliseconds since the Unix epoch, as Airbyte's `emitted_at` wants them.
+pub fn now_millis() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Writes Airbyte messages, one JSON object per line.
+pub struct MessageWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> MessageWriter<W> {
+    pub fn new(out: W) -> Self {
+        MessageWriter { out }
+    }
+
+    fn write(&mut self, message: &Message<'_>) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, message).map_err(io::Error::other)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn spec(&mut self, spec: &Value) -> io::Result<()> {
+        self.write(&Message::Spec { spec })
+    }
+
+    pub fn catalog(&mut self, catalog: &Value) -> io::Result<()> {
+        self.write(&Message::Catalog { catalog })
+    }
+
+    pub fn connection_status(&mut self, succeeded: bool, message: Option<&str>) -> io::Result<()> {
+        let message = message.map(redact);
+        self.write(&Message::ConnectionStatus {
+            connection_status: ConnectionStatus {
+                status: if succeeded { "SUCCEEDED" } else { "FAILED" },
+                message: message.as_deref(),
+            },
+        })
+    }
+
+    /// A per-stream STATE; `record_count` is the number of records of this stream written since
+    /// its previous STATE (the platform checks it against what the destination received).
+    pub fn state(&mut self, stream: &str, stream_state: &Value, record_count: u64) -> io::Result<()> {
+        self.write(&Message::State {
+            state: StateMessage {
+                kind: "STREAM",
+                stream: StreamState { stream_descriptor: StreamDescriptor { name: stream }, stream_state },
+                source_stats: SourceStats { record_count: record_count as f64 },
+            },
+        })
+    }
+
+    pub fn log(&mut self, level: LogLevel, message: &str) -> io::Result<()> {
+        let message = redact(message);
+        self.write(&Message::Log { log: LogMessage { level, message: &message } })
+    }
+
+    fn trace(&mut self, trace: TraceMessage<'_>) -> io::Result<()> {
+        self.write(&Message::Trace { trace })
+    }
+
+    fn empty_trace(kind: &'static str) -> TraceMessage<'static> {
+        TraceMessage { kind, emitted_at: now_millis() as f64, error: None, stream_status: None, estimate: None }
+    }
+
+    /// A TRACE ERROR. `stream` ties the error to one stream when it is about that stream only.
+    pub fn error(&mut self, error: &Error, stream: Option<&str>) -> io::Result<()> {
+        let message = redact(&error.message);
+        let internal = error.internal.as_deref().map(redact);
+        self.trace(TraceMessage {
+            error: Some(ErrorTrace {
+                message: &message,
+                internal_message: internal.as_deref(),
+                failure_type: error.failure_type.as_str(),
+                stream_descriptor: stream.map(|name| StreamDescriptor { name }),
+            }),
+            ..Self::empty_trace("ERROR")
+        })
+    }
+
+    pub fn stream_status(&mut self, stream: &str, status: StreamStatus) -> io::Result<()> {
+        self.trace(TraceMessage {
+            stream_status: Some(StreamStatusTrace { stream_descriptor: StreamDescriptor { name: stream }, status }),
+            ..Self::empty_trace("STREAM_STATUS")
+        })
+    }
+
+    pub fn estimate(&mut self, stream: &str, rows: u64) -> io::Result<()> {
+        self.trace(TraceMessage {
+            estimate: Some(EstimateTrace { name: stream, kind: "STREAM", row_estimate: rows }),
+            ..Self::empty_trace("ESTIMATE")
+        })
+    }
+
+    /// Bytes already encoded as whole message lines (see [`RecordEncoder`]).
+    pub fn raw(&mut self, lines: &[u8]) -> io::Result<()> {
+        self.out.write_all(lines)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}
+
+/// Encodes RECORD lines for one stream into a byte buffer.
+///
+/// The envelope around `data` is constant for a stream, so its two halves are prepared once and
+/// each record costs one `serde_json` serialisation of its data and nothing else.
+#[derive(Clone)]
+pub struct RecordEncoder {
+    prefix: Vec<u8>,
+}
+
+impl RecordEncoder {
+    pub fn new(stream: &str) -> Self {
+        let name = serde_json::to_string(stream).expect("a string always serialises");
+        RecordEncoder { prefix: format!(r#"{{"type":"RECORD","record":{{"stream":{name},"data":"#).into_bytes() }
+    }
+
+    /// Appends one RECORD line for `data` to `buf`.
+    pub fn encode<T: Serialize + ?Sized>(
+        &self,
+        buf: &mut Vec<u8>,
+        data: &T,
+        emitted_at: i64,
+    ) -> serde_json::Result<()> {
+        buf.extend_from_slice(&self.prefix);
+        serde_json::to_writer(&mut *buf, data)?;
+        writeln!(buf, ",\"emitted_at\":{emitted_at}}}}}").map_err(serde_json::Error::io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lines(bytes: &[u8]) -> Vec<Value> {
+        std::str::from_utf8(bytes).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn record_lines_are_airbyte_records() {
+        let mut buf = Vec::new();
+        let enc = RecordEncoder::new("messages");
+        enc.encode(&mut buf, &json!({"id": "m1", "text": "a \"quoted\"\nline"}), 1_700_000_000_123).unwrap();
+        enc.encode(&mut buf, &json!({"id": "m2"}), 5).unwrap();
+        let got = lines(&buf);
+        assert_eq!(
+            got[0],
+            json!({"type":"RECORD","record":{"stream":"messages","data":{"id":"m1","text":"a \"quoted\"\nline"},"emitted_at":1_700_000_000_123i64}})
+        );
+        assert_eq!(got[1]["record"]["data"]["id"], "m2");
+    }
+
+    #[test]
+    fn state_count_is_a_float() {
+        let mut w = MessageWriter::new(Vec::new());
+        w.state("chats", &json!({"lastUserMessageDatetime": "2026-01-01T00:00:00.000Z"}), 12).unwrap();
+        let text = String::from_utf8(w.into_inner()).unwrap();
+        assert!(text.contains(r#""sourceStats":{"recordCount":12.0}"#), "{text}");
+        let v: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["state"]["type"], "STREAM");
+        assert_eq!(v["state"]["stream"]["stream_descriptor"]["name"], "chats");
+    }
+
+    #[test]
+    fn traces_have_the_protocol_shape() {
+        let mut w = MessageWriter::new(Vec::new());
+        w.error(&Error::config("bad token").with_internal("HTTP 401"), Some("chats")).unwrap();
+        w.stream_status("chats", StreamStatus::Incomplete).unwrap();
+        w.estimate("tickets", 42).unwrap();
+        w.log(LogLevel::Warn, "careful").unwrap();
+        w.connection_status(false, Some("nope")).unwrap();
+        let got = lines(&w.into_inner());
+        assert_eq!(got[0]["trace"]["type"], "ERROR");
+        assert_eq!(got[0]["trace"]["error"]["failure_type"], "config_error");
+        assert_eq!(got[0]["trace"]["error"]["stream_descriptor"]["name"], "chats");
+        assert!(got[0]["trace"]["emitted_at"].is_f64());
+        assert_eq!(got[1]["trace"]["stream_status"]["status"], "INCOMPLETE");
+        assert_eq!(got[2]["trace"]["estimate"], json!({"name":"tickets","type":"STREAM","row_estimate":42}));
+        assert_eq!(got[3], json!({"type":"LOG","log":{"level":"WARN","message":"careful"}}));
+        assert_eq!(got[4], json!({"type":"CONNECTION_STATUS","connectionStatus":{"status":"FAILED","message":"nope"}}));
+    }
+}

@@ -1,0 +1,379 @@
+//! Reading one stream: windows, pages, records, checkpoints.
+//!
+//! One engine serves all nine streams; the stream table decides which of the three shapes
+//! applies (date windows, tickets' `daysBeforeNow` list, or a plain list).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use reqwest::Url;
+use serde_json::{json, Value};
+use tokio::task::JoinSet;
+
+use super::emitter::{Event, Events};
+use super::plan::{plan, PlanInput, WindowSizer, INGESTION_LAG, RECENT_MARGIN};
+use super::sink::{Deduper, PageStats, RecordSink, Span};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::http::ApiClient;
+use crate::protocol::{now_millis, LogLevel, RecordEncoder};
+use crate::streams::{Pagination, ReadMode, StreamDef, WindowRules};
+use crate::time::{ceil_second, floor_second, format_api, format_cursor};
+
+/// Pages in a row that bring nothing new before pagination is declared stuck.
+const MAX_STALE_PAGES: u32 = 3;
+/// How many recent page addresses are remembered to detect a `nextPage` loop.
+const PAGE_MEMORY: usize = 16;
+/// Tickets pages overlap by this many items, so a ticket shifted by a deletion between two
+/// requests is still seen (repeats are dropped).
+const TICKET_OVERLAP: u64 = 10;
+
+/// Everything a stream task needs.
+pub struct SyncContext {
+    pub config: Config,
+    pub client: ApiClient,
+    pub events: Events,
+    /// The sync's start; every stream plans against the same instant.
+    pub now: DateTime<Utc>,
+}
+
+/// How a stream is to be read in this sync.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamJob {
+    pub index: usize,
+    pub def: &'static StreamDef,
+    /// `Some` for an incremental read resuming from a saved cursor.
+    pub cursor: Option<DateTime<Utc>>,
+    pub incremental: bool,
+}
+
+/// Reads one stream to the end and returns its final `stream_state`.
+pub async fn read_stream(ctx: Arc<SyncContext>, job: StreamJob) -> Result<Value> {
+    match job.def.mode {
+        ReadMode::Windowed(rules) => read_windowed(ctx, job, rules).await,
+        ReadMode::DaysBeforeNow => read_tickets(ctx, job).await,
+        ReadMode::Everything => {
+            let url = ctx.client.endpoint_url(job.def, &(job.def.params)(&ctx.config));
+            let encoder = RecordEncoder::new(job.def.name);
+            let stats = read_pages(&ctx, job, url, None, Deduper::adjacent(), &encoder).await?;
+            log_oddities(&ctx, job.def, &stats);
+            Ok(json!({}))
+        }
+    }
+}
+
+fn lookback(ctx: &SyncContext, def: &StreamDef) -> TimeDelta {
+    if def.uses_lookback {
+        TimeDelta::days(i64::from(ctx.config.lookback_window_days))
+    } else {
+        TimeDelta::zero()
+    }
+}
+
+fn cursor_state(def: &StreamDef, cursor: DateTime<Utc>) -> Value {
+    json!({ def.cursor_field.unwrap_or("cursor"): format_cursor(cursor) })
+}
+
+/// How many windows of one stream are read at once: enough to keep the endpoint's rate limit
+/// busy while pages are in flight, few enough to leave room for the other streams.
+fn window_parallelism(def: &StreamDef, max_concurrent: u32) -> usize {
+    let per_second = def.rate_limit.requests as f64 / def.rate_limit.per.as_secs_f64();
+    (per_second.ceil() as usize).clamp(1, 4).min(max_concurrent as usize)
+}
+
+async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules) -> Result<Value> {
+    let def = job.def;
+    let settle = (def.name == "sessions").then(|| TimeDelta::days(i64::from(ctx.config.session_settle_days)));
+    let plan = plan(PlanInput {
+        now: ctx.now,
+        start_date: ctx.config.start_date,
+        cursor: job.cursor,
+        lookback: lookback(&ctx, def),
+        recent_days: rules.recent_days,
+        long_term_search: ctx.config.long_term_search,
+        settle,
+    });
+    if let Some(skipped) = plan.skipped {
+        ctx.events.log(
+            LogLevel::Warn,
+            format!(
+                "{}: skipping {} → {} because long_term_search is off and Botmaker serves only the last {} days of {} without it. Enable long_term_search to backfill that range (Botmaker bills long-term searches).",
+                def.name,
+                format_api(skipped.start),
+                format_api(skipped.end),
+                rules.recent_days,
+                def.name
+            ),
+        );
+    }
+    if let Some(settle) = settle {
+        if plan.segments.iter().any(|s| !s.checkpoints) {
+            ctx.events.log(
+                LogLevel::Info,
+                format!(
+                    "sessions: the last {} days are read but not checkpointed (sessions are listed only once finished); the next sync reads them again.",
+                    settle.num_days()
+                ),
+            );
+        }
+    }
+    let encoder = Arc::new(RecordEncoder::new(def.name));
+    let mut sizer = WindowSizer::new(rules.page_size);
+    let parallel = window_parallelism(def, ctx.config.max_concurrent_requests);
+    let mut running: JoinSet<Result<(Span, PageStats)>> = JoinSet::new();
+    let mut totals = PageStats::default();
+    let mut seq = 0u64;
+    for segment in &plan.segments {
+        let mut start = segment.span.start;
+        while start < segment.span.end {
+            while running.len() >= parallel {
+                let (span, stats) = join_next(&mut running).await?;
+                sizer.observe(span, stats.items);
+                totals.add(stats);
+            }
+            let span = sizer.next(start, segment.span.end);
+            let checkpoint = (segment.checkpoints && job.cursor.is_none_or(|c| span.end > c)).then_some(span.end);
+            let window = Window {
+                seq,
+                span,
+                long_term_allowed: segment.long_term,
+                checkpoint,
+                filter: rules.filter_by_cursor,
+                recent_days: rules.recent_days,
+            };
+            running.spawn(read_window(ctx.clone(), job, window, encoder.clone()));
+            seq += 1;
+            start = span.end;
+        }
+    }
+    while !running.is_empty() {
+        let (span, stats) = join_next(&mut running).await?;
+        sizer.observe(span, stats.items);
+        totals.add(stats);
+    }
+    log_oddities(&ctx, def, &totals);
+    Ok(cursor_state(def, plan.final_cursor))
+}
+
+/// Waits for the next window; on failure the others are cancelled (the stream has failed).
+async fn join_next(running: &mut JoinSet<Result<(Span, PageStats)>>) -> Result<(Span, PageStats)> {
+    match running.join_next().await {
+        Some(Ok(Ok(done))) => Ok(done),
+        Some(Ok(Err(e))) => {
+            running.abort_all();
+            Err(e)
+        }
+        Some(Err(join_error)) => {
+            running.abort_all();
+            Err(Error::system(format!("A window task stopped unexpectedly: {join_error}")))
+        }
+        None => Err(Error::system("No window task was running.")),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    seq: u64,
+    span: Span,
+    long_term_allowed: bool,
+    checkpoint: Option<DateTime<Utc>>,
+    filter: bool,
+    recent_days: i64,
+}
+
+async fn read_window(
+    ctx: Arc<SyncContext>,
+    job: StreamJob,
+    window: Window,
+    encoder: Arc<RecordEncoder>,
+) -> Result<(Span, PageStats)> {
+    let def = job.def;
+    // Ask for a little more than the window: the API's from/to inclusivity differs by endpoint
+    // and requests carry whole seconds; the half-open filter then keeps each record exactly once.
+    let from = floor_second(window.span.start) - TimeDelta::seconds(1);
+    let to = ceil_second(window.span.end) + TimeDelta::seconds(1);
+    let mut params = (def.params)(&ctx.config);
+    params.push(("from", format_api(from)));
+    params.push(("to", format_api(to)));
+    // Decided now rather than when planned: a window planned as recent may have aged out of
+    // the recent window by the time its turn comes in a long sync.
+    let recent_limit = chrono::Utc::now() - TimeDelta::days(window.recent_days) + RECENT_MARGIN / 60;
+    if ctx.config.long_term_search && (window.long_term_allowed || from < recent_limit) {
+        params.push(("long-term-search", "true".into()));
+    }
+    let url = ctx.client.endpoint_url(def, &params);
+    let filter = window.filter.then_some(window.span);
+    let stats = read_pages(&ctx, job, url, filter, Deduper::window(), &encoder).await?;
+    ctx.events.send(Event::WindowDone { stream: job.index, seq: window.seq, checkpoint: window.checkpoint })?;
+    Ok((window.span, stats))
+}
+
+/// Follows one list from its first page to its last, writing records as pages arrive.
+async fn read_pages(
+    ctx: &SyncContext,
+    job: StreamJob,
+    first: Url,
+    filter: Option<Span>,
+    mut dedupe: Deduper,
+    encoder: &RecordEncoder,
+) -> Result<PageStats> {
+    let def = job.def;
+    let mut url = first.clone();
+    let mut seen: VecDeque<String> = VecDeque::with_capacity(PAGE_MEMORY);
+    let mut stale_pages = 0;
+    let mut totals = PageStats::default();
+    loop {
+        let fetched = ctx.client.fetch_page(def, &url).await?;
+        let next_page = fetched.decoded.next_page.clone();
+        let stats = write_page(ctx, job, fetched, filter, &mut dedupe, encoder)?;
+        totals.add(stats);
+        stale_pages = if stats.items > 0 && stats.items == stats.duplicates { stale_pages + 1 } else { 0 };
+        if stale_pages >= MAX_STALE_PAGES {
+            return Err(stuck(def, "kept returning records it had already returned"));
+        }
+        let Some(next) = next_page else { return Ok(totals) };
+        if stats.items == 0 {
+            // An empty page that still points further: take it as the end rather than risk
+            // paging through nothing forever.
+            return Ok(totals);
+        }
+        url = next_url(ctx, def, &first, &next)?;
+        if seen.contains(&url.as_str().to_string()) || url == first {
+            return Err(stuck(def, "pointed nextPage back at a page it had already returned"));
+        }
+        if seen.len() == PAGE_MEMORY {
+            seen.pop_front();
+        }
+        seen.push_back(url.as_str().to_string());
+        dedupe.next_page();
+    }
+}
+
+fn stuck(def: &StreamDef, what: &str) -> Error {
+    Error::system(format!(
+        "Botmaker's pagination for stream '{}' {what}, so the connector stopped instead of reading forever. Retry the sync later; if it persists, report it to Botmaker support.",
+        def.name
+    ))
+}
+
+/// The address of the next page, per the endpoint's pagination style.
+fn next_url(ctx: &SyncContext, def: &StreamDef, first: &Url, next: &str) -> Result<Url> {
+    let as_url = Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+    match (def.pagination, as_url) {
+        (_, Some(url)) => {
+            ctx.client.check_same_origin(def, &url)?;
+            Ok(url)
+        }
+        (Pagination::NextPageToken(param), None) => {
+            let mut url = first.clone();
+            url.query_pairs_mut().append_pair(param, next);
+            Ok(url)
+        }
+        (_, None) => Err(Error::system(format!(
+            "Botmaker returned a nextPage for stream '{}' that is not a URL ({:?}), so the next page cannot be requested. Retry the sync later; if it persists, report it to Botmaker support.",
+            def.name,
+            next.chars().take(80).collect::<String>()
+        ))),
+    }
+}
+
+/// Encodes a fetched page and hands it to the output thread.
+fn write_page(
+    ctx: &SyncContext,
+    job: StreamJob,
+    fetched: crate::http::Fetched,
+    filter: Option<Span>,
+    dedupe: &mut Deduper,
+    encoder: &RecordEncoder,
+) -> Result<PageStats> {
+    let mut bytes = Vec::with_capacity(fetched.decoded.len * 512);
+    let mut sink =
+        RecordSink { encoder, buf: &mut bytes, emitted_at: now_millis(), filter, dedupe, stats: PageStats::default() };
+    fetched
+        .decoded
+        .items
+        .write_to(&mut sink)
+        .map_err(|e| Error::system(format!("Could not encode a {} record: {e}", job.def.name)))?;
+    let stats = sink.stats;
+    if stats.emitted > 0 {
+        ctx.events.send(Event::Records {
+            stream: job.index,
+            count: stats.emitted,
+            bytes,
+            permit: Some(fetched.permit),
+        })?;
+    }
+    Ok(stats)
+}
+
+fn log_oddities(ctx: &SyncContext, def: &StreamDef, stats: &PageStats) {
+    if stats.without_cursor > 0 {
+        ctx.events.log(
+            LogLevel::Warn,
+            format!(
+                "{}: {} records had no readable {} and were emitted as the API returned them.",
+                def.name,
+                stats.without_cursor,
+                def.cursor_field.unwrap_or("cursor")
+            ),
+        );
+    }
+    if stats.duplicates > 0 {
+        ctx.events.log(
+            LogLevel::Info,
+            format!(
+                "{}: dropped {} repeated records (same primary key) returned by the API.",
+                def.name, stats.duplicates
+            ),
+        );
+    }
+}
+
+/// Tickets: no date filter in the API, so list what `daysBeforeNow` covers with limit/offset
+/// and keep the tickets created in `[cursor - lookback, now - lag)`.
+async fn read_tickets(ctx: Arc<SyncContext>, job: StreamJob) -> Result<Value> {
+    let def = job.def;
+    let Pagination::LimitOffset { limit } = def.pagination else {
+        return Err(Error::system("tickets must page by limit/offset"));
+    };
+    let upper = ctx.now - INGESTION_LAG;
+    let lower = match job.cursor {
+        Some(c) => (c - lookback(&ctx, def)).max(ctx.config.start_date.min(c)),
+        None => ctx.config.start_date,
+    };
+    let final_cursor = job.cursor.map_or(upper, |c| c.max(upper));
+    if lower >= upper {
+        return Ok(cursor_state(def, final_cursor));
+    }
+    let days_before_now = ((ctx.now - lower).num_seconds() as f64 / 86_400.0).ceil() as i64 + 1;
+    let filter = Some(Span { start: lower, end: upper });
+    let encoder = RecordEncoder::new(def.name);
+    let mut dedupe = Deduper::adjacent();
+    let mut offset: u64 = 0;
+    let mut totals = PageStats::default();
+    let mut estimated = false;
+    loop {
+        let mut params = (def.params)(&ctx.config);
+        params.push(("limit", limit.to_string()));
+        params.push(("offset", offset.to_string()));
+        params.push(("daysBeforeNow", days_before_now.max(1).to_string()));
+        let url = ctx.client.endpoint_url(def, &params);
+        let fetched = ctx.client.fetch_page(def, &url).await?;
+        let total = fetched.decoded.total;
+        if let (false, Some(total)) = (estimated, total) {
+            ctx.events.send(Event::Estimate { stream: job.index, rows: total })?;
+            estimated = true;
+        }
+        let stats = write_page(&ctx, job, fetched, filter, &mut dedupe, &encoder)?;
+        totals.add(stats);
+        let len = stats.items;
+        if len == 0 || total.is_some_and(|t| offset + len >= t) {
+            break;
+        }
+        offset += if len > TICKET_OVERLAP { len - TICKET_OVERLAP } else { len };
+        dedupe.next_page();
+    }
+    log_oddities(&ctx, def, &totals);
+    Ok(cursor_state(def, final_cursor))
+}

@@ -1,0 +1,237 @@
+//! Incoming state: every form the platform, the CDK tooling and PyAirbyte produce, reduced to
+//! one cursor per stream.
+//!
+//! Accepted: an array of per-stream STATE messages, GLOBAL states (their `stream_states`),
+//! LEGACY states (`data` = `{stream: blob}`), the bare legacy object `{stream: blob}`, and no
+//! state at all (`[]`, `{}`, an empty file). `stream_state: null` resets that stream.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::time::parse_datetime;
+
+/// The raw state blobs per stream name; `None` means "reset this stream" (`stream_state: null`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct InputState {
+    streams: HashMap<String, Option<Value>>,
+}
+
+impl InputState {
+    /// Reads a state file's JSON. `file` names it in error messages.
+    pub fn from_value(value: Value, file: &str) -> Result<InputState> {
+        let mut state = InputState::default();
+        let subject = format!("The state file '{file}'");
+        match value {
+            Value::Null => {}
+            Value::Array(messages) => {
+                for (i, message) in messages.into_iter().enumerate() {
+                    state.add_message(message, &format!("{subject}, entry {i},"))?;
+                }
+            }
+            Value::Object(map) if looks_like_state_message(&map) => state.add_message(Value::Object(map), &subject)?,
+            Value::Object(map) => state.add_legacy(map, &subject)?,
+            other => {
+                return Err(Error::config(format!(
+                    "{subject} must hold a JSON array of state messages (or a legacy state object), not {}.",
+                    kind_of(&other)
+                )))
+            }
+        }
+        Ok(state)
+    }
+
+    fn add_message(&mut self, message: Value, subject: &str) -> Result<()> {
+        let Value::Object(mut map) = message else {
+            return Err(Error::config(format!("{subject} must be a state message object, not {}.", kind_of(&message))));
+        };
+        let kind = map.get("type").and_then(Value::as_str).map(str::to_ascii_uppercase);
+        match kind.as_deref() {
+            Some("STREAM") => self.add_stream_state(map.remove("stream"), subject),
+            Some("GLOBAL") => {
+                let stream_states = map.get_mut("global").and_then(|g| g.get_mut("stream_states")).map(Value::take);
+                match stream_states {
+                    Some(Value::Array(states)) => {
+                        for s in states {
+                            self.add_stream_state(Some(s), subject)?;
+                        }
+                        Ok(())
+                    }
+                    Some(Value::Null) | None => Ok(()),
+                    Some(other) => Err(Error::config(format!(
+                        "{subject}: `global.stream_states` must be an array, not {}.",
+                        kind_of(&other)
+                    ))),
+                }
+            }
+            Some("LEGACY") | None => match map.remove("data") {
+                Some(Value::Object(data)) => self.add_legacy(data, subject),
+                Some(Value::Null) | None if kind.is_none() && map.get("stream").is_some() => {
+                    self.add_stream_state(map.remove("stream"), subject)
+                }
+                Some(Value::Null) | None => Ok(()),
+                Some(other) => {
+                    Err(Error::config(format!("{subject}: legacy `data` must be an object, not {}.", kind_of(&other))))
+                }
+            },
+            Some(other) => {
+                Err(Error::config(format!("{subject} has state type {other:?}; expected STREAM, GLOBAL or LEGACY.")))
+            }
+        }
+    }
+
+    fn add_stream_state(&mut self, stream: Option<Value>, subject: &str) -> Result<()> {
+        let Some(Value::Object(mut stream)) = stream else {
+            return Err(Error::config(format!("{subject}: a STREAM state needs a `stream` object.")));
+        };
+        let name = stream
+            .get("stream_descriptor")
+            .and_then(|d| d.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| Error::config(format!("{subject}: `stream.stream_descriptor.name` is missing.")))?;
+        let blob = match stream.remove("stream_state") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        };
+        self.streams.insert(name, blob);
+        Ok(())
+    }
+
+    fn add_legacy(&mut self, data: Map<String, Value>, _subject: &str) -> Result<()> {
+        for (name, blob) in data {
+            self.streams.insert(name, if blob.is_null() { None } else { Some(blob) });
+        }
+        Ok(())
+    }
+
+    /// The saved cursor of `stream`, whose cursor field is `cursor_field`.
+    ///
+    /// `Ok(None)` when there is no usable state (none, reset, or an empty object); a state that
+    /// is there but cannot be understood is a `config_error` naming the stream.
+    pub fn cursor(&self, stream: &str, cursor_field: &str) -> Result<Option<DateTime<Utc>>> {
+        let Some(Some(blob)) = self.streams.get(stream) else {
+            return Ok(None);
+        };
+        let problem = |what: String| {
+            Error::config(format!(
+                "The saved state of stream '{stream}' {what}. Reset the stream in Airbyte, or fix the state to {{\"{cursor_field}\": \"2024-01-01T00:00:00.000Z\"}}."
+            ))
+        };
+        let Value::Object(map) = blob else {
+            return Err(problem(format!("must be an object, not {}", kind_of(blob))));
+        };
+        match map.get(cursor_field) {
+            None | Some(Value::Null) if map.is_empty() || map.get(cursor_field).is_some() => Ok(None),
+            None => Err(problem(format!("has no `{cursor_field}` cursor (found {})", keys(map)))),
+            Some(Value::String(raw)) => parse_datetime(raw)
+                .map(Some)
+                .ok_or_else(|| problem(format!("has `{cursor_field}` = {raw:?}, which is not an RFC 3339 date-time"))),
+            Some(other) => {
+                Err(problem(format!("has `{cursor_field}` of type {}, not a date-time string", kind_of(other))))
+            }
+        }
+    }
+
+    /// Names of the streams the state mentions.
+    pub fn stream_names(&self) -> impl Iterator<Item = &str> {
+        self.streams.keys().map(String::as_str)
+    }
+}
+
+fn looks_like_state_message(map: &Map<String, Value>) -> bool {
+    matches!(map.get("type"), Some(Value::String(_)))
+        && (map.contains_key("stream") || map.contains_key("global") || map.contains_key("data"))
+}
+
+fn keys(map: &Map<String, Value>) -> String {
+    let names: Vec<_> = map.keys().take(5).map(|k| format!("`{k}`")).collect();
+    names.join(", ")
+}
+
+/// "an object", "a number"... for messages.
+pub fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const T: &str = "2024-03-01T00:00:00.000Z";
+
+    fn cursor_of(state: Value, stream: &str) -> Result<Option<DateTime<Utc>>> {
+        InputState::from_value(state, "state.json")?.cursor(stream, "creationTime")
+    }
+
+    #[test]
+    fn reads_every_input_form() {
+        let t = parse_datetime(T);
+        let forms = [
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages", "namespace": null}, "stream_state": {"creationTime": T}}}]),
+            json!([{"type":"STREAM","stream":{"stream_descriptor":{"name":"messages","namespace":null},"stream_state":{"creationTime":T}},"global_":null,"data":null,"sourceStats":{"recordCount":3.0,"rejectedRecordCount":null},"destinationStats":null}]),
+            json!([{"type": "GLOBAL", "global": {"shared_state": {"x": 1}, "stream_states": [{"stream_descriptor": {"name": "messages"}, "stream_state": {"creationTime": T}}]}}]),
+            json!([{"type": "LEGACY", "data": {"messages": {"creationTime": T}}}]),
+            json!([{"data": {"messages": {"creationTime": T}}}]),
+            json!({"messages": {"creationTime": T}}),
+            json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"creationTime": T}}}),
+        ];
+        for form in forms {
+            assert_eq!(cursor_of(form.clone(), "messages").unwrap(), t, "{form}");
+        }
+        for empty in [json!([]), json!({}), Value::Null] {
+            assert_eq!(cursor_of(empty, "messages").unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn null_or_empty_stream_state_starts_over() {
+        let reset =
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": null}}]);
+        assert_eq!(cursor_of(reset, "messages").unwrap(), None);
+        let empty =
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {}}}]);
+        assert_eq!(cursor_of(empty, "messages").unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_states_name_the_stream() {
+        let bad = [
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"creationTime": "yesterday"}}}]),
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"creationTime": 17}}}]),
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"updated_at": T}}}]),
+            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": [T]}}]),
+        ];
+        for state in bad {
+            let err = cursor_of(state.clone(), "messages").unwrap_err();
+            assert!(err.is_config() && err.message.contains("'messages'"), "{state}: {}", err.message);
+        }
+        for (state, expect) in [
+            (json!("text"), "JSON array"),
+            (json!([1]), "entry 0"),
+            (json!([{"type": "PER_STREAM", "stream": {}}]), "PER_STREAM"),
+            (json!([{"type": "STREAM"}]), "`stream` object"),
+            (json!([{"type": "STREAM", "stream": {"stream_state": {}}}]), "stream_descriptor.name"),
+            (json!([{"type": "GLOBAL", "global": {"stream_states": 3}}]), "stream_states"),
+        ] {
+            let err = InputState::from_value(state.clone(), "state.json").unwrap_err();
+            assert!(err.message.contains(expect), "{state}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn other_streams_state_is_ignored() {
+        let s = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "nonexistent"}, "stream_state": {"whatever": 1}}}]);
+        assert_eq!(cursor_of(s, "messages").unwrap(), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! Timestamps: parsing what the API returns and formatting what we send and store.
+//!
+//! The API mixes `2024-05-01T12:00:00Z` and `2024-05-01T12:00:00.123Z` in one response, so
+//! parsing takes an optional fraction. Requests carry whole seconds (`YYYY-MM-DDTHH:MM:SSZ`, the
+//! form in the spec's examples and every known client); saved cursors keep milliseconds so a
+//! record on a window edge is placed exactly.
+
+use chrono::{DateTime, DurationRound, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
+
+/// Parses an RFC 3339 timestamp (fraction optional, `Z` or offset). Also takes a timestamp
+/// without zone (read as UTC) and epoch milliseconds, two forms seen from other APIs of the same
+/// family, rather than losing the record's place in time.
+pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Ok(dt) = DateTime::parse_from_rfc3339(raw) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(raw, format) {
+            return Some(naive.and_utc());
+        }
+    }
+    if raw.len() == 13 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        return raw.parse::<i64>().ok().and_then(DateTime::from_timestamp_millis);
+    }
+    None
+}
+
+/// The form sent in `from`/`to` query parameters: whole seconds, `Z`.
+pub fn format_api(dt: DateTime<Utc>) -> String {
+    dt.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The form saved in state: milliseconds, `Z`.
+pub fn format_cursor(dt: DateTime<Utc>) -> String {
+    dt.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Rounds down to the whole second.
+pub fn floor_second(dt: DateTime<Utc>) -> DateTime<Utc> {
+    dt.duration_trunc(TimeDelta::seconds(1)).unwrap_or(dt)
+}
+
+/// Rounds up to the whole second.
+pub fn ceil_second(dt: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = floor_second(dt);
+    if floor == dt {
+        dt
+    } else {
+        floor + TimeDelta::seconds(1)
+    }
+}
+
+/// Rounds up to the whole hour: window edges sit on the hour grid so they are predictable.
+pub fn ceil_hour(dt: DateTime<Utc>) -> DateTime<Utc> {
+    let floor = dt.duration_trunc(TimeDelta::hours(1)).unwrap_or(dt);
+    if floor == dt {
+        dt
+    } else {
+        floor + TimeDelta::hours(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_the_api_mixes() {
+        let a = parse_datetime("2024-05-01T12:00:00Z").unwrap();
+        let b = parse_datetime("2024-05-01T12:00:00.123Z").unwrap();
+        assert_eq!((b - a).num_milliseconds(), 123);
+        assert_eq!(parse_datetime("2024-05-01T14:00:00+02:00"), Some(a));
+        assert_eq!(parse_datetime("2024-05-01T12:00:00"), Some(a));
+        assert_eq!(parse_datetime("1714564800000"), Some(a));
+        assert_eq!(parse_datetime("yesterday"), None);
+        assert_eq!(parse_datetime(""), None);
+    }
+
+    #[test]
+    fn formats_and_rounds() {
+        let t = parse_datetime("2024-05-01T12:34:56.789Z").unwrap();
+        assert_eq!(format_api(t), "2024-05-01T12:34:56Z");
+        assert_eq!(format_cursor(t), "2024-05-01T12:34:56.789Z");
+        assert_eq!(format_api(ceil_second(t)), "2024-05-01T12:34:57Z");
+        assert_eq!(format_api(floor_second(t)), "2024-05-01T12:34:56Z");
+        assert_eq!(format_api(ceil_hour(t)), "2024-05-01T13:00:00Z");
+        let whole = parse_datetime("2024-05-01T12:00:00Z").unwrap();
+        assert_eq!(ceil_second(whole), whole);
+        assert_eq!(ceil_hour(whole), whole);
+    }
+}
