@@ -1,0 +1,341 @@
+//! Public configuration and value types of the mock.
+//!
+//! These types are a contract shared with the connector's integration tests, the demo and the
+//! benchmarks: keep names and semantics stable.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+/// The nine Botmaker endpoints the connector reads, one per stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stream {
+    Chats,
+    Messages,
+    Sessions,
+    Calls,
+    Contacts,
+    Agents,
+    Channels,
+    Intents,
+    Tickets,
+}
+
+impl Stream {
+    /// Every stream, in a fixed order (also the order of `/_mock/counts`).
+    pub const ALL: [Stream; 9] = [
+        Stream::Chats,
+        Stream::Messages,
+        Stream::Sessions,
+        Stream::Calls,
+        Stream::Contacts,
+        Stream::Agents,
+        Stream::Channels,
+        Stream::Intents,
+        Stream::Tickets,
+    ];
+
+    /// The stream name, which is also the endpoint path below `/v2.0/`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Chats => "chats",
+            Stream::Messages => "messages",
+            Stream::Sessions => "sessions",
+            Stream::Calls => "calls",
+            Stream::Contacts => "contacts",
+            Stream::Agents => "agents",
+            Stream::Channels => "channels",
+            Stream::Intents => "intents",
+            Stream::Tickets => "tickets",
+        }
+    }
+
+    /// Streams whose records carry a time the API filters or sorts on (the others are
+    /// full-refresh lists).
+    pub fn is_windowed(self) -> bool {
+        matches!(self, Stream::Chats | Stream::Messages | Stream::Sessions | Stream::Calls | Stream::Tickets)
+    }
+
+    pub(crate) fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Stream {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        Stream::ALL.into_iter().find(|x| x.name().eq_ignore_ascii_case(t)).ok_or_else(|| {
+            anyhow::anyhow!("unknown stream {s:?} (expected one of: {})", Stream::ALL.map(|x| x.name()).join(", "))
+        })
+    }
+}
+
+/// Number of generated (base) records per stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct StreamCounts {
+    pub chats: u64,
+    pub messages: u64,
+    pub sessions: u64,
+    pub calls: u64,
+    pub contacts: u64,
+    pub agents: u64,
+    pub channels: u64,
+    pub intents: u64,
+    pub tickets: u64,
+}
+
+impl StreamCounts {
+    /// Counts derived from one scale figure (see [`MockConfig::with_scale`]).
+    pub fn with_scale(scale: u64) -> Self {
+        if scale == 0 {
+            return StreamCounts::default();
+        }
+        StreamCounts {
+            chats: scale,
+            messages: scale,
+            sessions: scale,
+            calls: scale,
+            contacts: scale,
+            agents: (scale / 100).clamp(3, 300),
+            channels: 6,
+            intents: (scale / 50).clamp(3, 2000),
+            tickets: scale,
+        }
+    }
+
+    pub fn get(&self, stream: Stream) -> u64 {
+        match stream {
+            Stream::Chats => self.chats,
+            Stream::Messages => self.messages,
+            Stream::Sessions => self.sessions,
+            Stream::Calls => self.calls,
+            Stream::Contacts => self.contacts,
+            Stream::Agents => self.agents,
+            Stream::Channels => self.channels,
+            Stream::Intents => self.intents,
+            Stream::Tickets => self.tickets,
+        }
+    }
+
+    pub fn set(&mut self, stream: Stream, n: u64) {
+        let slot = match stream {
+            Stream::Chats => &mut self.chats,
+            Stream::Messages => &mut self.messages,
+            Stream::Sessions => &mut self.sessions,
+            Stream::Calls => &mut self.calls,
+            Stream::Contacts => &mut self.contacts,
+            Stream::Agents => &mut self.agents,
+            Stream::Channels => &mut self.channels,
+            Stream::Intents => &mut self.intents,
+            Stream::Tickets => &mut self.tickets,
+        };
+        *slot = n;
+    }
+
+    /// Builder form of [`StreamCounts::set`], e.g. `StreamCounts::with_scale(100).with(Stream::Calls, 0)`.
+    pub fn with(mut self, stream: Stream, n: u64) -> Self {
+        self.set(stream, n);
+        self
+    }
+}
+
+/// Artificial response latency: every API response waits `base_ms + uniform(0..=jitter_ms)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Latency {
+    pub base_ms: u64,
+    pub jitter_ms: u64,
+}
+
+/// How injected 429 faults announce when to retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RetryAfterMode {
+    /// No `Retry-After` header (the real API's behaviour is unknown).
+    #[default]
+    None,
+    /// `Retry-After: <seconds>`.
+    Seconds,
+    /// `Retry-After: <IMF-fixdate>` (RFC 9110 HTTP-date).
+    HttpDate,
+    /// A deterministic-random choice among the three above, per response.
+    Mixed,
+}
+
+impl FromStr for RetryAfterMode {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(RetryAfterMode::None),
+            "seconds" => Ok(RetryAfterMode::Seconds),
+            "http-date" | "httpdate" | "date" => Ok(RetryAfterMode::HttpDate),
+            "mixed" => Ok(RetryAfterMode::Mixed),
+            _ => anyhow::bail!("unknown Retry-After mode {s:?} (none|seconds|http-date|mixed)"),
+        }
+    }
+}
+
+/// Per-request fault probabilities (each in `0.0..=1.0`, drawn from a deterministic RNG seeded by
+/// [`MockConfig::seed`]). At most one of 429/5xx/reset/malformed/body-cut hits a request (they are
+/// checked in that order against one draw, so their probabilities add up); `p_slow` is drawn
+/// independently and only adds `slow_ms` of delay. Faults replace a response and never change
+/// the data a later successful retry returns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FaultConfig {
+    /// 429 TOO_MANY_REQUESTS (independent of the real rate limiter).
+    pub p_429: f64,
+    /// What the injected 429s say about `Retry-After`.
+    pub retry_after: RetryAfterMode,
+    /// 500/502/503/504, some with an HTML body, some with an ErrorResponse JSON body.
+    pub p_5xx: f64,
+    /// The connection is reset (RST) without any response.
+    pub p_reset: f64,
+    /// 200 with a broken body: truncated JSON, an HTML page, or JSON with the wrong envelope.
+    pub p_malformed: f64,
+    /// The real response is started with its full `Content-Length` but the body is cut short and
+    /// the connection closed.
+    pub p_body_cut: f64,
+    /// An extra `slow_ms` delay before an otherwise normal response.
+    pub p_slow: f64,
+    pub slow_ms: u64,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        FaultConfig {
+            p_429: 0.0,
+            retry_after: RetryAfterMode::None,
+            p_5xx: 0.0,
+            p_reset: 0.0,
+            p_malformed: 0.0,
+            p_body_cut: 0.0,
+            p_slow: 0.0,
+            slow_ms: 1500,
+        }
+    }
+}
+
+impl FaultConfig {
+    /// No faults at all.
+    pub fn none() -> Self {
+        Self::default()
+    }
+}
+
+/// A deliberate misbehaviour of one endpoint, set at runtime with
+/// [`crate::MockServer::set_scenario`]. Paging scenarios only affect endpoints paginated with
+/// `nextPage` (all but /channels and /tickets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scenario {
+    /// `nextPage` always points at the page just served: same items, forever.
+    NextPageLoop,
+    /// `nextPage` is a URL on another host (`host:port` or `host`); the path and query are kept.
+    ForeignNextPage(String),
+    /// Every page is served twice in a row through the `nextPage` chain before moving on.
+    DuplicatePages,
+    /// `nextPage` is `"%%% not a url"`.
+    NextPageNotUrl,
+    /// A known field of every item has the wrong JSON type (e.g. `"isBanned":"yes"`, a numeric
+    /// `creationTime`).
+    WrongTypes,
+    /// The envelope lacks `items` (or `tickets` for /tickets).
+    MissingItems,
+    /// `302 Found` with `Location:` the given absolute URL.
+    Redirect(String),
+    /// This exact response.
+    Fixed { status: u16, content_type: String, body: String },
+}
+
+/// Server configuration. Cheap to build; [`MockConfig::default`] is `with_scale(1000)`.
+#[derive(Clone, Debug)]
+pub struct MockConfig {
+    /// Seed of all generated data, ids and fault draws.
+    pub seed: u64,
+    /// Generated records per stream (at most one per millisecond of the span for windowed
+    /// streams; larger counts are capped).
+    pub counts: StreamCounts,
+    /// Base data lies in `[anchor - span_days, anchor)`.
+    pub span_days: u32,
+    /// End of the generated data; `None` = the server start time.
+    pub anchor: Option<DateTime<Utc>>,
+    /// The only accepted `access-token`.
+    pub token: String,
+    pub host: IpAddr,
+    /// 0 = an ephemeral port.
+    pub port: u16,
+    /// Per-endpoint token buckets with the limits the spec documents.
+    pub rate_limits: bool,
+    /// Whether 429s from the rate limiter carry `Retry-After` (seconds).
+    pub rate_limit_retry_after: bool,
+    pub latency: Latency,
+    pub faults: FaultConfig,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig::with_scale(1000)
+    }
+}
+
+impl MockConfig {
+    /// chats, messages, sessions, calls, contacts, tickets = `scale`; agents =
+    /// `clamp(scale/100, 3, 300)`; intents = `clamp(scale/50, 3, 2000)`; channels = 6.
+    /// `scale == 0` gives an entirely empty account (every count 0).
+    pub fn with_scale(scale: u64) -> Self {
+        MockConfig {
+            seed: 42,
+            counts: StreamCounts::with_scale(scale),
+            span_days: 30,
+            anchor: None,
+            token: "mock-token-0123456789".to_string(),
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            rate_limits: true,
+            rate_limit_retry_after: false,
+            latency: Latency::default(),
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
+/// How the `access-token` header of a request compared with the configured token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthOutcome {
+    Ok,
+    Missing,
+    Wrong,
+    /// `Bearer <token>` (the right token with a prefix the API rejects).
+    Bearer,
+}
+
+/// One API request as the mock saw it (control endpoints under `/_mock/` are not logged).
+#[derive(Clone, Debug)]
+pub struct LoggedRequest {
+    /// 1-based arrival order.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub method: String,
+    /// Path without the query string.
+    pub path: String,
+    pub endpoint: Option<Stream>,
+    /// Percent-decoded query pairs in request order.
+    pub query: Vec<(String, String)>,
+    pub auth: AuthOutcome,
+    /// Status sent; 0 when the connection was reset without a response.
+    pub status: u16,
+    /// Injected fault or scenario, e.g. `"429"`, `"5xx"`, `"reset"`, `"malformed"`,
+    /// `"body_cut"`, `"slow"`, `"scenario:redirect"`; `None` for rate-limit 429s and normal
+    /// responses.
+    pub fault: Option<String>,
+    /// `long-term-search=true` was sent (directly or inside a `nextPage` URL).
+    pub long_term_search: bool,
+    /// Records in the (intended) response body.
+    pub items: usize,
+}

@@ -1,0 +1,183 @@
+//! `botmaker-mock` command line: runs the mock until SIGINT/SIGTERM.
+//!
+//! The first stdout line is `botmaker-mock listening on <base URL>` (flushed), which scripts
+//! parse; everything else goes to stderr.
+
+use std::io::Write;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use botmaker_mock::{FaultConfig, Latency, MockConfig, MockServer, RetryAfterMode, Stream, StreamCounts};
+use chrono::{DateTime, Utc};
+use clap::Parser;
+
+/// A faithful mock of the Botmaker REST API v2.0 (GET endpoints /chats, /messages, /sessions,
+/// /calls, /contacts, /agents, /channels, /intents, /tickets), with deterministic generated
+/// data, the real API's per-endpoint quirks, rate limits and optional fault injection.
+///
+/// Control endpoints (no auth): GET /_mock/health, /_mock/counts, /_mock/requests/summary.
+#[derive(Parser, Debug)]
+#[command(name = "botmaker-mock", version)]
+struct Cli {
+    /// Address to bind. With 0.0.0.0 the nextPage URLs use the client's Host header.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to bind (0 = an ephemeral port; the chosen one is printed).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Records per windowed stream and contacts; agents = clamp(N/100, 3, 300),
+    /// intents = clamp(N/50, 3, 2000), channels = 6 (all 0 when N = 0).
+    #[arg(long, default_value_t = 1000)]
+    scale: u64,
+    /// Override one stream's record count, e.g. `--count messages=1000000` (repeatable).
+    #[arg(long = "count", value_name = "STREAM=N", value_parser = parse_count)]
+    counts: Vec<(Stream, u64)>,
+    /// Seed of all generated data and fault draws.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Generated data covers [anchor - span_days, anchor).
+    #[arg(long, default_value_t = 30)]
+    span_days: u32,
+    /// End of the generated data (RFC 3339); default: the start time.
+    #[arg(long, value_parser = parse_anchor)]
+    anchor: Option<DateTime<Utc>>,
+    /// The only accepted `access-token` header value.
+    #[arg(long, default_value = "mock-token-0123456789")]
+    token: String,
+    /// Disable the per-endpoint rate limits (chats 3/s, messages 5/s, ..., tickets 60/min).
+    #[arg(long)]
+    no_rate_limits: bool,
+    /// Send `Retry-After` (seconds) on rate-limit 429s.
+    #[arg(long)]
+    rate_limit_retry_after: bool,
+    /// Base latency added to every API response, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Extra uniform random latency 0..=Y ms.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Probability of an injected 429.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_prob)]
+    fault_429: f64,
+    /// Retry-After on injected 429s: none | seconds | http-date | mixed.
+    #[arg(long, default_value = "none")]
+    retry_after: RetryAfterMode,
+    /// Probability of a 500/502/503/504 (HTML or JSON body).
+    #[arg(long = "fault-5xx", default_value_t = 0.0, value_parser = parse_prob)]
+    fault_5xx: f64,
+    /// Probability of a connection reset without response.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_prob)]
+    fault_reset: f64,
+    /// Probability of a 200 with a broken body (truncated JSON, HTML, wrong envelope).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_prob)]
+    fault_malformed: f64,
+    /// Probability of a body cut short of its Content-Length.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_prob)]
+    fault_body_cut: f64,
+    /// Probability of an extra `--slow-ms` delay.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_prob)]
+    fault_slow: f64,
+    /// Delay of a slow response, in milliseconds.
+    #[arg(long, default_value_t = 1500)]
+    slow_ms: u64,
+    /// Also write the base URL to this file (for scripts).
+    #[arg(long)]
+    url_file: Option<PathBuf>,
+}
+
+fn parse_count(s: &str) -> Result<(Stream, u64), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected STREAM=N, got {s:?}"))?;
+    let stream: Stream = k.parse().map_err(|e: anyhow::Error| e.to_string())?;
+    let n: u64 = v.trim().parse().map_err(|_| format!("not a count: {v:?}"))?;
+    Ok((stream, n))
+}
+
+fn parse_prob(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("not a number: {s:?}"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("probability must be within 0..=1, got {p}"))
+    }
+}
+
+fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 datetime ({e}): {s:?}"))
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut counts = StreamCounts::with_scale(cli.scale);
+    for (s, n) in &cli.counts {
+        counts.set(*s, *n);
+    }
+    let config = MockConfig {
+        seed: cli.seed,
+        counts,
+        span_days: cli.span_days,
+        anchor: cli.anchor,
+        token: cli.token.clone(),
+        host: cli.host,
+        port: cli.port,
+        rate_limits: !cli.no_rate_limits,
+        rate_limit_retry_after: cli.rate_limit_retry_after,
+        latency: Latency { base_ms: cli.latency_ms, jitter_ms: cli.jitter_ms },
+        faults: FaultConfig {
+            p_429: cli.fault_429,
+            retry_after: cli.retry_after,
+            p_5xx: cli.fault_5xx,
+            p_reset: cli.fault_reset,
+            p_malformed: cli.fault_malformed,
+            p_body_cut: cli.fault_body_cut,
+            p_slow: cli.fault_slow,
+            slow_ms: cli.slow_ms,
+        },
+    };
+    let server = MockServer::start(config.clone())?;
+    let url = server.base_url();
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "botmaker-mock listening on {url}")?;
+        out.flush()?;
+    }
+    if let Some(path) = &cli.url_file {
+        std::fs::write(path, format!("{url}\n")).with_context(|| format!("writing {}", path.display()))?;
+    }
+    eprintln!(
+        "botmaker-mock: seed {} span {} days anchor {} token {:?} rate limits {}",
+        config.seed,
+        config.span_days,
+        server.anchor().to_rfc3339(),
+        config.token,
+        if config.rate_limits { "on" } else { "off" },
+    );
+    for s in Stream::ALL {
+        eprintln!("  {:<9} {}", s.name(), server.count_all(s));
+    }
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate())?;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        anyhow::Ok(())
+    })?;
+    eprintln!("botmaker-mock: shutting down");
+    drop(rt);
+    server.shutdown();
+    // Give in-flight responses a moment (the runtime is already told to stop).
+    std::thread::sleep(Duration::from_millis(10));
+    Ok(())
+}

@@ -1,0 +1,770 @@
+//! The data behind the endpoints: lazily generated base records merged with a small overlay.
+//!
+//! Every stream is one sequence ordered by `(key, id)`: `key` is the filter time in
+//! milliseconds for windowed streams and the position for full-refresh streams. Base records
+//! come from [`Gen`] (an index range found by binary search); the overlay holds records added or
+//! changed at runtime and a set of hidden base indices (records that were replaced or moved).
+//! Paging resumes strictly after a `(key, id)` cursor, so records added between pages or syncs
+//! never shift what the next page returns.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use serde_json::Value;
+
+use crate::config::Stream;
+use crate::gen::{platform_of_channel, Gen, SessOpts, EXTRA_BASE, OVERLAY_KEY};
+use crate::rng::Rng;
+use crate::time::{fmt_ts, parse_ts, TsMode, DAY, HOUR};
+
+/// What filters look at, for one record.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Facets {
+    pub chat_id: String,
+    pub channel_ids: Vec<String>,
+    pub contact_id: String,
+    pub platforms: Vec<String>,
+    pub first: String,
+    pub last: String,
+    pub email: Option<String>,
+    pub never_talked: bool,
+    pub online: bool,
+    pub active: bool,
+    pub has_bsuid: bool,
+}
+
+/// Query filters of the list endpoints (each stream uses its own subset).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Filter {
+    pub chat_id: Option<String>,
+    pub channel_id: Option<String>,
+    pub contact_id: Option<String>,
+    pub platform: Option<String>,
+    pub name: Option<String>,
+    pub emails: Vec<String>,
+    pub never_talked: bool,
+    pub online: Option<bool>,
+    pub active: Option<bool>,
+    pub has_bsuid: bool,
+}
+
+impl Filter {
+    pub(crate) fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    fn matches(&self, s: Stream, f: &Facets) -> bool {
+        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        let norm = |p: &str| {
+            let p = p.to_ascii_lowercase();
+            if p == "instagram_chat" {
+                "instagram".to_string()
+            } else {
+                p
+            }
+        };
+        match s {
+            Stream::Chats => {
+                if let Some(c) = &self.channel_id {
+                    if !f.channel_ids.iter().any(|x| x == c) {
+                        return false;
+                    }
+                }
+                if let Some(c) = &self.contact_id {
+                    if &f.contact_id != c {
+                        return false;
+                    }
+                }
+                if let Some(n) = &self.name {
+                    let ok = n.split([' ', '-']).filter(|t| !t.is_empty()).all(|t| eq(t, &f.first) || eq(t, &f.last));
+                    if !ok {
+                        return false;
+                    }
+                }
+                if !self.emails.is_empty() {
+                    match &f.email {
+                        Some(e) if self.emails.iter().any(|x| eq(x, e)) => {}
+                        _ => return false,
+                    }
+                }
+                !self.never_talked || f.never_talked
+            }
+            Stream::Messages | Stream::Calls | Stream::Sessions => {
+                if let Some(c) = &self.chat_id {
+                    if &f.chat_id != c {
+                        return false;
+                    }
+                } else if let (Some(ch), Some(ct)) = (&self.channel_id, &self.contact_id) {
+                    if !f.channel_ids.iter().any(|x| x == ch) || &f.contact_id != ct {
+                        return false;
+                    }
+                }
+                if let Some(p) = &self.platform {
+                    let p = norm(p);
+                    if !f.platforms.iter().any(|x| norm(x) == p) {
+                        return false;
+                    }
+                }
+                true
+            }
+            Stream::Contacts => {
+                if let Some(c) = &self.channel_id {
+                    if !f.channel_ids.iter().any(|x| x == c) {
+                        return false;
+                    }
+                }
+                if let Some(p) = &self.platform {
+                    let p = norm(p);
+                    if !f.platforms.iter().any(|x| norm(x) == p) {
+                        return false;
+                    }
+                }
+                !self.has_bsuid || f.has_bsuid
+            }
+            Stream::Agents => {
+                if let Some(o) = self.online {
+                    if f.online != o {
+                        return false;
+                    }
+                }
+                if !self.emails.is_empty() {
+                    match &f.email {
+                        Some(e) if self.emails.iter().any(|x| eq(x, e)) => {}
+                        _ => return false,
+                    }
+                }
+                true
+            }
+            Stream::Channels => {
+                if let Some(p) = &self.platform {
+                    if !f.platforms.iter().any(|x| eq(x, p)) {
+                        return false;
+                    }
+                }
+                match self.active {
+                    Some(a) => f.active == a,
+                    None => true,
+                }
+            }
+            Stream::Intents | Stream::Tickets => true,
+        }
+    }
+}
+
+/// A record added or changed at runtime.
+#[derive(Clone, Debug)]
+pub(crate) struct OvRec {
+    pub key: i64,
+    pub id: String,
+    pub value: Value,
+    /// `value` serialised once (non-session streams are served from this).
+    pub json: String,
+    /// Sessions only: still open (not listed without `include-open-sessions=true`).
+    pub open: bool,
+    pub facets: Facets,
+}
+
+#[derive(Default, Debug)]
+pub(crate) struct StreamOv {
+    hidden: BTreeSet<u64>,
+    recs: BTreeMap<(i64, String), OvRec>,
+    by_id: HashMap<String, i64>,
+    next_extra: u64,
+}
+
+/// Where a page starts.
+#[derive(Clone, Debug)]
+pub(crate) enum Start {
+    /// At the window's lower bound.
+    Begin,
+    /// Strictly after this `(key, id)`.
+    After(i64, String),
+    /// At base index `g` (inclusive), used by offset seeking.
+    AtGen(u64),
+}
+
+pub(crate) struct PageSpec<'a> {
+    pub stream: Stream,
+    /// Half-open key range `[lo, hi)`.
+    pub lo: i64,
+    pub hi: i64,
+    pub start: Start,
+    pub skip: usize,
+    pub limit: usize,
+    pub filter: &'a Filter,
+    pub now: i64,
+    pub include_open: bool,
+    pub sess: SessOpts,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct PageOut {
+    /// Items serialised and separated by commas (no brackets).
+    pub body: String,
+    /// Byte span of each item inside `body`.
+    pub spans: Vec<(usize, usize)>,
+    /// Cursor of the last item served.
+    pub last: Option<(i64, String)>,
+    /// More matching items exist after `last`.
+    pub more: bool,
+}
+
+impl PageOut {
+    pub(crate) fn n(&self) -> usize {
+        self.spans.len()
+    }
+}
+
+pub(crate) struct Store {
+    pub gen: Gen,
+    ov: RwLock<Vec<StreamOv>>,
+}
+
+enum Cand<'a> {
+    Gen { i: u64, key: i64, native: bool },
+    Ov(&'a OvRec),
+}
+
+/// Upper bound of how long any generated session stays open (2 days + the 1 h anchor shift).
+const MAX_SESSION_OPEN: i64 = 2 * DAY + HOUR;
+
+impl Store {
+    pub(crate) fn new(gen: Gen) -> Store {
+        Store { gen, ov: RwLock::new((0..9).map(|_| StreamOv::default()).collect()) }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Vec<StreamOv>> {
+        self.ov.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Vec<StreamOv>> {
+        self.ov.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn gen_facets(&self, s: Stream, i: u64) -> Facets {
+        let g = &self.gen;
+        match s {
+            Stream::Chats => g.chat_filter_facts(i),
+            Stream::Messages | Stream::Calls | Stream::Sessions => g.ref_facts(s, i),
+            Stream::Contacts => g.contact_facts(i),
+            Stream::Agents => {
+                let (online, email) = g.agent_facts(i);
+                Facets { online, email: Some(email), ..Default::default() }
+            }
+            Stream::Channels => g
+                .channels
+                .get(i as usize)
+                .map(|c| Facets { platforms: vec![c.platform.to_string()], active: c.active, ..Default::default() })
+                .unwrap_or_default(),
+            Stream::Intents | Stream::Tickets => Facets::default(),
+        }
+    }
+
+    /// Walks the merged sequence from `spec.start`, applying visibility and filters, and
+    /// serialises up to `spec.limit` items.
+    pub(crate) fn page(&self, spec: &PageSpec) -> PageOut {
+        let s = spec.stream;
+        let g = &self.gen;
+        let ovs = self.read();
+        let ov = &ovs[s.idx()];
+        let n = g.n(s);
+        let lo = spec.lo;
+        let hi = spec.hi;
+        let gn = g.lower_bound(s, hi).min(n);
+        let empty = String::new();
+
+        let (mut gi, ov_start): (u64, Bound<(i64, String)>) = match &spec.start {
+            Start::Begin => (g.lower_bound(s, lo), Bound::Included((lo, empty.clone()))),
+            Start::After(k, id) if *k < lo => {
+                let _ = id;
+                (g.lower_bound(s, lo), Bound::Included((lo, empty.clone())))
+            }
+            Start::After(k, id) => {
+                let mut gi = g.lower_bound(s, *k);
+                if gi < n && g.key_of(s, gi) == *k && g.id_of(s, gi).as_str() <= id.as_str() {
+                    gi += 1;
+                }
+                (gi, Bound::Excluded((*k, id.clone())))
+            }
+            Start::AtGen(x) => {
+                let x = (*x).min(n);
+                if x < n {
+                    (x, Bound::Included((g.key_of(s, x).max(lo), g.id_of(s, x))))
+                } else {
+                    (x, Bound::Included((lo, empty.clone())))
+                }
+            }
+        };
+        let ov_range_ok = match &ov_start {
+            Bound::Included(a) | Bound::Excluded(a) => a.0 < hi,
+            Bound::Unbounded => true,
+        };
+        let mut ov_iter = if ov_range_ok {
+            Some(ov.recs.range((ov_start, Bound::Excluded((hi, empty.clone())))).peekable())
+        } else {
+            None
+        };
+
+        let mut out = PageOut::default();
+        let mut skip = spec.skip;
+        let mut pending: Option<(u64, i64, bool)> = None;
+        let mut last: Option<Cand> = None;
+        let filtering = !spec.filter.is_empty();
+        loop {
+            if pending.is_none() {
+                while gi < gn && ov.hidden.contains(&gi) {
+                    gi += 1;
+                }
+                if gi < gn {
+                    let (key, native) = if s.is_windowed() { g.time_of(s, gi) } else { (gi as i64, true) };
+                    pending = Some((gi, key, native));
+                }
+            }
+            let ov_next = ov_iter.as_mut().and_then(|it| it.peek().map(|(_, r)| *r));
+            let take_gen = match (pending, ov_next) {
+                (None, None) => break,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (Some((i, k, _)), Some(r)) => {
+                    if k != r.key {
+                        k < r.key
+                    } else {
+                        g.id_of(s, i) < r.id
+                    }
+                }
+            };
+            let cand = if take_gen {
+                let (i, key, native) = pending.take().unwrap_or_default();
+                gi = i + 1;
+                Cand::Gen { i, key, native }
+            } else {
+                let r = ov_next.expect("peeked overlay record");
+                if let Some(it) = ov_iter.as_mut() {
+                    it.next();
+                }
+                Cand::Ov(r)
+            };
+            // Visibility: unfinished sessions are hidden unless asked for.
+            if s == Stream::Sessions && !spec.include_open {
+                let open = match &cand {
+                    Cand::Gen { i, key, .. } => g.session_end(*i, *key) > spec.now,
+                    Cand::Ov(r) => r.open,
+                };
+                if open {
+                    continue;
+                }
+            }
+            if filtering {
+                let ok = match &cand {
+                    Cand::Gen { i, .. } => spec.filter.matches(s, &self.gen_facets(s, *i)),
+                    Cand::Ov(r) => spec.filter.matches(s, &r.facets),
+                };
+                if !ok {
+                    continue;
+                }
+            }
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            if out.spans.len() >= spec.limit {
+                out.more = true;
+                break;
+            }
+            if !out.body.is_empty() {
+                out.body.push(',');
+            }
+            let a = out.body.len();
+            match &cand {
+                Cand::Gen { i, key, native } => {
+                    g.write_record(s, &mut out.body, *i, *key, *native, spec.now, spec.sess)
+                }
+                Cand::Ov(r) => {
+                    if s == Stream::Sessions {
+                        let v = session_view(&r.value, spec.sess);
+                        out.body.push_str(&serde_json::to_string(&v).unwrap_or_default());
+                    } else {
+                        out.body.push_str(&r.json);
+                    }
+                }
+            }
+            out.spans.push((a, out.body.len()));
+            last = Some(cand);
+        }
+        out.last = last.map(|c| match c {
+            Cand::Gen { i, key, .. } => (key, g.id_of(s, i)),
+            Cand::Ov(r) => (r.key, r.id.clone()),
+        });
+        out
+    }
+
+    /// Number of visible records with key in `[lo, hi)` (sessions: finished at `now` only).
+    /// O(log n) plus the overlay size plus, for sessions, the few days before `now`.
+    pub(crate) fn count(&self, s: Stream, lo: i64, hi: i64, now: i64) -> u64 {
+        if lo >= hi {
+            return 0;
+        }
+        let g = &self.gen;
+        let ovs = self.read();
+        let ov = &ovs[s.idx()];
+        let a = g.lower_bound(s, lo);
+        let b = g.lower_bound(s, hi).max(a);
+        let mut c = b - a - ov.hidden.range(a..b).count() as u64;
+        if s == Stream::Sessions {
+            let tail = g.lower_bound(s, now.saturating_sub(MAX_SESSION_OPEN)).max(a);
+            for i in tail..b {
+                if !ov.hidden.contains(&i) && g.session_end(i, g.time_of(s, i).0) > now {
+                    c -= 1;
+                }
+            }
+        }
+        let empty = String::new();
+        c += ov.recs.range((lo, empty.clone())..(hi, empty)).filter(|(_, r)| !(s == Stream::Sessions && r.open)).count()
+            as u64;
+        c
+    }
+
+    /// Finds the start of the `q`-th (0-based) item of the unfiltered sequence in `[lo, hi)`,
+    /// without walking the items before it (offset paging of /tickets at scale).
+    pub(crate) fn seek(&self, s: Stream, lo: i64, hi: i64, q: u64) -> (Start, usize) {
+        let g = &self.gen;
+        let ovs = self.read();
+        let ov = &ovs[s.idx()];
+        let a = g.lower_bound(s, lo);
+        let b = g.lower_bound(s, hi).max(a);
+        let empty = String::new();
+        let ov_in: Vec<(i64, &str)> =
+            ov.recs.range((lo, empty.clone())..(hi, empty)).map(|(k, _)| (k.0, k.1.as_str())).collect();
+        // Items strictly before base position x.
+        let before = |x: u64| -> u64 {
+            let hidden = ov.hidden.range(a..x).count() as u64;
+            let ovb = if x >= b {
+                ov_in.len()
+            } else {
+                let key = g.key_of(s, x);
+                let id = g.id_of(s, x);
+                ov_in.partition_point(|(k, i)| (*k, *i) < (key, id.as_str()))
+            };
+            (x - a) - hidden + ovb as u64
+        };
+        if before(a) > q {
+            return (Start::Begin, q as usize);
+        }
+        let (mut l, mut h) = (a, b);
+        while l < h {
+            let mid = l + (h - l).div_ceil(2);
+            if before(mid) <= q {
+                l = mid;
+            } else {
+                h = mid - 1;
+            }
+        }
+        let skip = (q - before(l)) as usize;
+        if l >= b {
+            (Start::Begin, q as usize)
+        } else {
+            (Start::AtGen(l), skip)
+        }
+    }
+
+    // ------------------------------------------------------------------ mutations
+
+    fn insert(&self, ovs: &mut [StreamOv], s: Stream, rec: OvRec) {
+        let ov = &mut ovs[s.idx()];
+        if let Some(i) = self.gen.base_index(s, &rec.id) {
+            ov.hidden.insert(i);
+        }
+        if let Some(old_key) = ov.by_id.remove(&rec.id) {
+            ov.recs.remove(&(old_key, rec.id.clone()));
+        }
+        ov.by_id.insert(rec.id.clone(), rec.key);
+        ov.recs.insert((rec.key, rec.id.clone()), rec);
+    }
+
+    /// Builds an overlay record from JSON; `None` when the primary key or time is missing.
+    pub(crate) fn make_rec(&self, s: Stream, mut value: Value, open: bool) -> Result<OvRec, String> {
+        let id = primary_key(s, &value).ok_or_else(|| format!("{s} record without a primary key"))?;
+        let key = if s.is_windowed() {
+            let lit = match s {
+                Stream::Chats => value
+                    .as_object_mut()
+                    .and_then(|o| o.remove("_mockLastActivity"))
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .or_else(|| str_at(&value, &["lastUserMessageDatetime"]))
+                    .or_else(|| str_at(&value, &["creationTime"])),
+                Stream::Calls => str_at(&value, &["creationDatetime"]),
+                _ => str_at(&value, &["creationTime"]),
+            };
+            lit.as_deref()
+                .and_then(parse_ts)
+                .ok_or_else(|| format!("{s} record {id} without a parseable time field"))?
+        } else {
+            OVERLAY_KEY
+        };
+        let facets = overlay_facets(s, &value);
+        let json = serde_json::to_string(&value).unwrap_or_default();
+        Ok(OvRec { key, id, value, json, open, facets })
+    }
+
+    pub(crate) fn add_records(&self, s: Stream, records: Vec<Value>) -> Result<(), String> {
+        let recs = records.into_iter().map(|v| self.make_rec(s, v, false)).collect::<Result<Vec<_>, _>>()?;
+        let mut ovs = self.write();
+        for r in recs {
+            self.insert(&mut ovs, s, r);
+        }
+        Ok(())
+    }
+
+    fn next_extra(&self, ovs: &mut [StreamOv], s: Stream) -> u64 {
+        let ov = &mut ovs[s.idx()];
+        let i = EXTRA_BASE + ov.next_extra;
+        ov.next_extra += 1;
+        i
+    }
+
+    /// Renders extra record `i` as a JSON value (all session includes, native timestamps).
+    fn render_extra(&self, s: Stream, i: u64, t: i64, native: bool, end: i64, now: i64) -> Value {
+        let mut out = String::with_capacity(1024);
+        match s {
+            Stream::Sessions => self.gen.write_session(&mut out, i, t, native, end, now, SessOpts::ALL),
+            _ => self.gen.write_record(s, &mut out, i, t, native, now, SessOpts::ALL),
+        }
+        serde_json::from_str(&out).unwrap_or(Value::Null)
+    }
+
+    pub(crate) fn add_generated(&self, s: Stream, n: u64, from: i64, to: i64) -> Vec<String> {
+        let mut ovs = self.write();
+        let mut ids = Vec::with_capacity(n as usize);
+        let span = (to - from).max(1);
+        for k in 0..n {
+            let i = self.next_extra(&mut ovs, s);
+            let (t, native) = if s.is_windowed() {
+                let a = from + (span as i128 * k as i128 / n as i128) as i64;
+                let b = from + (span as i128 * (k as i128 + 1) / n as i128) as i64;
+                let mut r = Rng::new(self.gen.seed, 0xADD, i);
+                let t = r.range(a, b.max(a + 1));
+                if r.pct(33) && t % 1000 != 0 && (t / 1000 + 1) * 1000 < b {
+                    ((t.div_euclid(1000) + 1) * 1000, false)
+                } else {
+                    (t, true)
+                }
+            } else {
+                (0, true)
+            };
+            let end = self.gen.session_end(i, t);
+            // Added sessions are finished: they are "data that appeared between two syncs".
+            let v = self.render_extra(s, i, t, native, end, i64::MAX);
+            if let Ok(rec) = self.make_rec(s, v, false) {
+                ids.push(rec.id.clone());
+                self.insert(&mut ovs, s, rec);
+            }
+        }
+        ids
+    }
+
+    /// Moves a chat's last activity and `lastUserMessageDatetime` to `at`.
+    pub(crate) fn touch_chat(&self, chat_id: &str, at: i64) -> bool {
+        let s = Stream::Chats;
+        let mut ovs = self.write();
+        let current = ovs[s.idx()]
+            .by_id
+            .get(chat_id)
+            .and_then(|k| ovs[s.idx()].recs.get(&(*k, chat_id.to_string())))
+            .map(|r| r.value.clone());
+        let mut value = match current {
+            Some(v) => v,
+            None => {
+                let Some(i) = self.gen.base_index(s, chat_id) else {
+                    return false;
+                };
+                let (t, native) = self.gen.time_of(s, i);
+                let mut out = String::new();
+                self.gen.write_chat(&mut out, i, t, native, TsMode::Native, true, true);
+                serde_json::from_str(&out).unwrap_or(Value::Null)
+            }
+        };
+        let millis = at.rem_euclid(1000) != 0;
+        if let Some(o) = value.as_object_mut() {
+            o.insert("lastUserMessageDatetime".into(), Value::String(fmt_ts(at, millis)));
+            if o.contains_key("whatsAppWindowCloseDatetime") {
+                o.insert("whatsAppWindowCloseDatetime".into(), Value::String(fmt_ts(at + DAY, millis)));
+            }
+            o.insert("_mockLastActivity".into(), Value::String(fmt_ts(at, true)));
+        }
+        match self.make_rec(s, value, false) {
+            Ok(rec) => {
+                self.insert(&mut ovs, s, rec);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Creates a session starting at `at` that stays open until [`Store::finish_session`].
+    pub(crate) fn open_session(&self, at: i64, now: i64) -> String {
+        let s = Stream::Sessions;
+        let mut ovs = self.write();
+        let i = self.next_extra(&mut ovs, s);
+        let native = at.rem_euclid(1000) != 0;
+        let v = self.render_extra(s, i, at, native, i64::MAX, now);
+        match self.make_rec(s, v, true) {
+            Ok(rec) => {
+                let id = rec.id.clone();
+                self.insert(&mut ovs, s, rec);
+                id
+            }
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Finishes an open session now (it becomes listable at its start time). True if the id
+    /// is a known session (already finished ones included).
+    pub(crate) fn finish_session(&self, id: &str, now: i64) -> bool {
+        let s = Stream::Sessions;
+        let mut ovs = self.write();
+        let ov = &mut ovs[s.idx()];
+        if let Some(k) = ov.by_id.get(id).copied() {
+            if let Some(rec) = ov.recs.get_mut(&(k, id.to_string())) {
+                if rec.open {
+                    rec.open = false;
+                    if let Some(ev) = rec.value.get_mut("events").and_then(Value::as_array_mut) {
+                        let close = serde_json::json!({
+                            "name": "conversation-close",
+                            "creationTime": fmt_ts(now.max(rec.key), true),
+                            "info": {"typification": "sin_tipificar"},
+                            "sessionId": id,
+                        });
+                        ev.push(close);
+                    }
+                    rec.json = serde_json::to_string(&rec.value).unwrap_or_default();
+                }
+                return true;
+            }
+        }
+        let Some(i) = self.gen.base_index(s, id) else {
+            return false;
+        };
+        let (t, native) = self.gen.time_of(s, i);
+        if self.gen.session_end(i, t) <= now {
+            return true;
+        }
+        let mut out = String::new();
+        self.gen.write_session(&mut out, i, t, native, now.max(t), now, SessOpts::ALL);
+        let v = serde_json::from_str(&out).unwrap_or(Value::Null);
+        match self.make_rec(s, v, false) {
+            Ok(rec) => {
+                self.insert(&mut ovs, s, rec);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+fn str_at(v: &Value, path: &[&str]) -> Option<String> {
+    let mut cur = v;
+    for p in path {
+        cur = cur.get(p)?;
+    }
+    cur.as_str().map(str::to_string)
+}
+
+/// The primary key of a record as the connector sees it.
+pub(crate) fn primary_key(s: Stream, v: &Value) -> Option<String> {
+    match s {
+        Stream::Chats => str_at(v, &["chat", "chatId"]),
+        _ => str_at(v, &["id"]),
+    }
+}
+
+fn overlay_facets(s: Stream, v: &Value) -> Facets {
+    let st = |p: &[&str]| str_at(v, p).unwrap_or_default();
+    match s {
+        Stream::Chats | Stream::Messages | Stream::Calls | Stream::Sessions => {
+            let ch = st(&["chat", "channelId"]);
+            Facets {
+                chat_id: st(&["chat", "chatId"]),
+                platforms: vec![platform_of_channel(&ch).to_string()],
+                channel_ids: vec![ch],
+                contact_id: st(&["chat", "contactId"]),
+                first: st(&["firstName"]),
+                last: st(&["lastName"]),
+                email: str_at(v, &["email"]),
+                never_talked: v.get("lastSessionCreationTime").is_none() && v.get("lastUserMessageDatetime").is_none(),
+                ..Default::default()
+            }
+        }
+        Stream::Contacts => {
+            let chats = v.get("chats").and_then(Value::as_array);
+            let channel_ids: Vec<String> =
+                chats.map(|a| a.iter().filter_map(|c| str_at(c, &["chatChannelId"])).collect()).unwrap_or_default();
+            Facets {
+                platforms: channel_ids.iter().map(|c| platform_of_channel(c).to_string()).collect(),
+                channel_ids,
+                has_bsuid: v.get("whatsappBsuids").and_then(Value::as_array).is_some_and(|a| !a.is_empty()),
+                ..Default::default()
+            }
+        }
+        Stream::Agents => Facets {
+            online: v.get("isOnline").and_then(Value::as_bool).unwrap_or(false),
+            email: str_at(v, &["email"]),
+            ..Default::default()
+        },
+        Stream::Channels => Facets {
+            platforms: vec![st(&["platform"])],
+            active: v.get("active").and_then(Value::as_bool).unwrap_or(false),
+            ..Default::default()
+        },
+        Stream::Intents | Stream::Tickets => Facets::default(),
+    }
+}
+
+fn reformat(v: Option<&mut Value>, millis: bool) {
+    if let Some(v) = v {
+        if let Some(ms) = v.as_str().and_then(parse_ts) {
+            *v = Value::String(fmt_ts(ms, millis));
+        }
+    }
+}
+
+/// A stored session as `/sessions` serves it for the given flags.
+pub(crate) fn session_view(v: &Value, opts: SessOpts) -> Value {
+    let mut v = v.clone();
+    let Some(o) = v.as_object_mut() else {
+        return v;
+    };
+    if !opts.messages {
+        o.remove("messages");
+    }
+    if !opts.events {
+        o.remove("events");
+    }
+    if !opts.ai {
+        o.remove("aiAnalysis");
+    }
+    if !opts.variables {
+        if let Some(c) = o.get_mut("chat").and_then(Value::as_object_mut) {
+            c.remove("variables");
+        }
+    }
+    if opts.mode != TsMode::Native {
+        let millis = opts.mode == TsMode::Millis;
+        reformat(o.get_mut("creationTime"), millis);
+        if let Some(c) = o.get_mut("chat").and_then(Value::as_object_mut) {
+            for k in
+                ["creationTime", "lastSessionCreationTime", "whatsAppWindowCloseDatetime", "lastUserMessageDatetime"]
+            {
+                reformat(c.get_mut(k), millis);
+            }
+        }
+        for list in ["messages", "events"] {
+            if let Some(a) = o.get_mut(list).and_then(Value::as_array_mut) {
+                for item in a {
+                    reformat(item.get_mut("creationTime"), millis);
+                }
+            }
+        }
+    }
+    v
+}
