@@ -52,10 +52,10 @@ pub struct ApiClient {
     base: Url,
     token: HeaderValue,
     limiters: HashMap<&'static str, RateLimiter>,
+    stats: HashMap<&'static str, Arc<ClientStats>>,
     pages: Arc<Semaphore>,
     policy: RetryPolicy,
     log: LogFn,
-    pub stats: ClientStats,
 }
 
 /// The outcome of one attempt that did not produce a page.
@@ -110,16 +110,33 @@ impl ApiClient {
             .map_err(|_| Error::config("The config field `access_token` contains characters that cannot be sent in an HTTP header; paste the token again."))?;
         token.set_sensitive(true);
         let limiters = streams.iter().map(|s| (s.name, RateLimiter::new(s.rate_limit))).collect();
+        let stats = streams.iter().map(|s| (s.name, Arc::default())).collect();
         Ok(ApiClient {
             http,
             base,
             token,
             limiters,
+            stats,
             pages: Arc::new(Semaphore::new(config.max_concurrent_requests as usize)),
             policy: RetryPolicy::from_env(),
             log,
-            stats: ClientStats::default(),
         })
+    }
+
+    /// Request counters of one stream (for the progress display).
+    pub fn stats_for(&self, stream: &str) -> Option<Arc<ClientStats>> {
+        self.stats.get(stream).cloned()
+    }
+
+    /// Request counters summed over all streams.
+    pub fn totals(&self) -> ClientStats {
+        let total = ClientStats::default();
+        for s in self.stats.values() {
+            total.requests.fetch_add(s.requests.load(Ordering::Relaxed), Ordering::Relaxed);
+            total.retries.fetch_add(s.retries.load(Ordering::Relaxed), Ordering::Relaxed);
+            total.long_term_searches.fetch_add(s.long_term_searches.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        total
     }
 
     /// Replaces the retry timing (`check` wants an answer within seconds).
@@ -159,6 +176,7 @@ impl ApiClient {
         let started = Instant::now();
         let mut attempts = 0u32;
         let limiter = self.limiters.get(stream.name);
+        let stats = self.stats.get(stream.name).cloned().unwrap_or_default();
         let uses_lts = url.query_pairs().any(|(k, v)| k == "long-term-search" && v == "true");
         loop {
             attempts += 1;
@@ -166,9 +184,9 @@ impl ApiClient {
                 l.acquire().await;
             }
             let permit = self.pages.clone().acquire_owned().await.expect("the page semaphore is never closed");
-            self.stats.requests.fetch_add(1, Ordering::Relaxed);
+            stats.requests.fetch_add(1, Ordering::Relaxed);
             if uses_lts {
-                self.stats.long_term_searches.fetch_add(1, Ordering::Relaxed);
+                stats.long_term_searches.fetch_add(1, Ordering::Relaxed);
             }
             let (reason, retry_after) = match self.attempt(stream, url, &what).await {
                 Ok(decoded) => return Ok(Fetched { decoded, permit, attempts }),
@@ -186,7 +204,7 @@ impl ApiClient {
                 ))
                 .with_internal(url.as_str().to_string()));
             }
-            self.stats.retries.fetch_add(1, Ordering::Relaxed);
+            stats.retries.fetch_add(1, Ordering::Relaxed);
             if let (Some(l), Some(wait)) = (limiter, retry_after) {
                 l.hold_off(Instant::now() + wait);
             }

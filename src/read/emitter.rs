@@ -10,12 +10,14 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::OwnedSemaphorePermit;
 
+use super::progress::Progress;
 use crate::error::Error;
 use crate::protocol::{LogLevel, MessageWriter, StreamStatus};
 use crate::time::format_cursor;
@@ -54,13 +56,25 @@ pub enum Event {
         stream: usize,
         rows: u64,
     },
+    /// For the progress display: windows dispatched so far and the expected total.
+    Windows {
+        stream: usize,
+        dispatched: u64,
+        expected: u64,
+    },
 }
 
 /// Sends events; cheap to clone into every task.
 #[derive(Clone)]
-pub struct Events(UnboundedSender<Event>);
+pub struct Events(Sender<Event>);
 
 impl Events {
+    /// A new channel: the sending side and the receiving end for [`spawn`].
+    pub fn channel() -> (Events, Receiver<Event>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        (Events(tx), rx)
+    }
+
     /// Sends an event. Fails only when the output thread has stopped (stdout is gone), and then
     /// there is nothing left to do but stop.
     pub fn send(&self, event: Event) -> Result<(), Error> {
@@ -96,6 +110,7 @@ pub struct Summary {
 pub struct Emitter<W: Write> {
     writer: MessageWriter<W>,
     streams: Vec<StreamOut>,
+    progress: Option<Progress>,
 }
 
 impl<W: Write> Emitter<W> {
@@ -115,10 +130,19 @@ impl<W: Write> Emitter<W> {
                 finished: None,
             })
             .collect();
-        Emitter { writer, streams }
+        Emitter { writer, streams, progress: None }
+    }
+
+    /// Shows a live progress display (on stderr, which must be a terminal).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
     }
 
     pub fn handle(&mut self, event: Event) -> io::Result<()> {
+        if let Some(p) = &mut self.progress {
+            p.observe(&event);
+        }
         match event {
             Event::Started { stream } => {
                 self.writer.stream_status(&self.streams[stream].name, StreamStatus::Started)?;
@@ -172,8 +196,16 @@ impl<W: Write> Emitter<W> {
             Event::Estimate { stream, rows } => {
                 self.writer.estimate(&self.streams[stream].name, rows)?;
             }
+            Event::Windows { .. } => {}
         }
         Ok(())
+    }
+
+    /// Redraws the progress display if it is due.
+    fn tick(&mut self, force: bool) {
+        if let Some(p) = &mut self.progress {
+            p.draw(force);
+        }
     }
 
     fn write_state(&mut self, stream: usize, state: Value) -> io::Result<()> {
@@ -191,6 +223,7 @@ impl<W: Write> Emitter<W> {
 
     /// Consumes the emitter, flushing and reporting how each stream ended.
     pub fn finish(mut self) -> io::Result<(Summary, MessageWriter<W>)> {
+        self.tick(true);
         self.writer.flush()?;
         let mut summary = Summary { records: Vec::new(), failures: Vec::new() };
         for s in &mut self.streams {
@@ -211,20 +244,23 @@ impl<W: Write> Emitter<W> {
 pub type OutputThread<W> = std::thread::JoinHandle<io::Result<(Summary, MessageWriter<W>)>>;
 
 /// Runs `emitter` on a dedicated thread until every sender is dropped.
-pub fn spawn<W: Write + Send + 'static>(mut emitter: Emitter<W>) -> (Events, OutputThread<W>) {
-    let (tx, mut rx): (UnboundedSender<Event>, UnboundedReceiver<Event>) = tokio::sync::mpsc::unbounded_channel();
-    let handle = std::thread::Builder::new()
+pub fn spawn<W: Write + Send + 'static>(mut emitter: Emitter<W>, rx: Receiver<Event>) -> OutputThread<W> {
+    std::thread::Builder::new()
         .name("airbyte-output".into())
         .spawn(move || {
-            while let Some(event) = rx.blocking_recv() {
-                // On a write error (stdout closed) stop: dropping the receiver makes every
-                // sender fail, which stops the stream tasks.
-                emitter.handle(event)?;
+            loop {
+                match rx.recv_timeout(Duration::from_millis(250)) {
+                    // On a write error (stdout closed) stop: dropping the receiver makes every
+                    // sender fail, which stops the stream tasks.
+                    Ok(event) => emitter.handle(event)?,
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+                emitter.tick(false);
             }
             emitter.finish()
         })
-        .expect("spawning the output thread");
-    (Events(tx), handle)
+        .expect("spawning the output thread")
 }
 
 #[cfg(test)]

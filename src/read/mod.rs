@@ -2,6 +2,7 @@
 
 pub mod emitter;
 pub mod plan;
+pub mod progress;
 pub mod sink;
 pub mod stream;
 
@@ -19,7 +20,8 @@ use crate::protocol::catalog::{ConfiguredCatalog, SyncMode};
 use crate::protocol::{LogLevel, MessageWriter};
 use crate::state::InputState;
 use crate::streams::{self, StreamDef};
-use emitter::{Emitter, Event};
+use emitter::{Emitter, Event, Events};
+use progress::Progress;
 use stream::{read_stream, StreamJob, SyncContext};
 
 /// What a stream of the catalog turned out to be.
@@ -55,8 +57,7 @@ pub fn run<W: Write + Send + 'static>(
             Selected::Unknown => (name.as_str(), None),
         })
         .collect();
-    let emitter = Emitter::new(out, &names);
-    let (events, output) = emitter::spawn(emitter);
+    let (events, receiver) = Events::channel();
     let known: Vec<&'static StreamDef> = selected
         .iter()
         .filter_map(|(_, s)| match s {
@@ -67,6 +68,14 @@ pub fn run<W: Write + Send + 'static>(
 
     let log_events = events.clone();
     let client = ApiClient::new(&config, &known, Arc::new(move |level, message| log_events.log(level, message)));
+    let mut emitter = Emitter::new(out, &names);
+    if let Ok(client) = &client {
+        let rows: Vec<_> = names.iter().map(|(name, _)| (name.to_string(), client.stats_for(name))).collect();
+        if let Some(progress) = Progress::for_stderr(&rows) {
+            emitter = emitter.with_progress(progress);
+        }
+    }
+    let output = emitter::spawn(emitter, receiver);
     let mut setup_error = None;
     match client {
         Err(e) => setup_error = Some(e),
@@ -77,7 +86,7 @@ pub fn run<W: Write + Send + 'static>(
                 Ok(runtime) => {
                     let ctx = Arc::new(SyncContext { config, client, events: events.clone(), now: Utc::now() });
                     runtime.block_on(run_streams(ctx.clone(), &selected, &state));
-                    let stats = &ctx.client.stats;
+                    let stats = ctx.client.totals();
                     events.log(
                         LogLevel::Info,
                         format!(

@@ -122,6 +122,11 @@ impl WindowSizer {
         WindowSizer { len: Self::INITIAL, target: u64::from(page_size) * 10 }
     }
 
+    /// The current window length.
+    pub fn len(&self) -> TimeDelta {
+        self.len
+    }
+
     /// The next window starting at `start`, ending on the hour grid, within `limit`.
     pub fn next(&self, start: DateTime<Utc>, limit: DateTime<Utc>) -> Span {
         let end = ceil_hour(start + self.len).min(limit);

@@ -124,7 +124,7 @@ async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules
     let mut running: JoinSet<Result<(Span, PageStats)>> = JoinSet::new();
     let mut totals = PageStats::default();
     let mut seq = 0u64;
-    for segment in &plan.segments {
+    for (i, segment) in plan.segments.iter().enumerate() {
         let mut start = segment.span.start;
         while start < segment.span.end {
             while running.len() >= parallel {
@@ -145,6 +145,10 @@ async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules
             running.spawn(read_window(ctx.clone(), job, window, encoder.clone()));
             seq += 1;
             start = span.end;
+            let remaining = (segment.span.end - start)
+                + plan.segments[i + 1..].iter().map(|s| s.span.end - s.span.start).sum::<TimeDelta>();
+            let ahead = (remaining.num_seconds() as f64 / sizer.len().num_seconds().max(1) as f64).ceil() as u64;
+            let _ = ctx.events.send(Event::Windows { stream: job.index, dispatched: seq, expected: seq + ahead });
         }
     }
     while !running.is_empty() {
