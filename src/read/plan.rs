@@ -248,5 +248,6 @@ mod tests {
             s.observe(Span { start, end: t("2024-06-29T00:00:00Z") }, 0);
         }
         assert_eq!(s.next(start, t("2024-12-01T00:00:00Z")).end - start, MAX_WINDOW);
+        assert!(MAX_WINDOW + TimeDelta::seconds(2) < TimeDelta::days(28), "a request must fit in February");
     }
 }

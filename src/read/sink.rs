@@ -1,8 +1,9 @@
 //! Where a page's items become RECORD lines: the half-open window filter, duplicate removal
 //! and encoding, in one pass over the typed items.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -56,6 +57,53 @@ pub enum Deduper {
     /// Keys of the current and the previous page only: enough for offset paging whose pages
     /// shift when records arrive, and for a page served twice, without growing with the stream.
     Adjacent { previous: HashSet<u128>, current: HashSet<u128> },
+    /// Keys of this window and of its two neighbours, for streams whose windows overlap at the
+    /// edges and cannot be filtered by cursor (chats).
+    Neighbours { shared: Arc<NeighbourKeys>, seq: u64 },
+}
+
+/// The keys of the windows of one stream that may still overlap a running window.
+///
+/// Adjacent windows are requested one second wider than they are, so a chat whose last activity
+/// sits on the edge comes back from both. A window's keys are kept until both its neighbours are
+/// done, so memory stays bounded by the windows in flight.
+#[derive(Default)]
+pub struct NeighbourKeys {
+    inner: Mutex<NeighbourInner>,
+}
+
+#[derive(Default)]
+struct NeighbourInner {
+    keys: HashMap<u64, HashSet<u128>>,
+    done: HashSet<u64>,
+}
+
+impl NeighbourKeys {
+    fn insert(&self, seq: u64, hash: u128) -> bool {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let in_neighbour = [seq.checked_sub(1), seq.checked_add(1)]
+            .into_iter()
+            .flatten()
+            .any(|n| inner.keys.get(&n).is_some_and(|k| k.contains(&hash)));
+        !in_neighbour && inner.keys.entry(seq).or_default().insert(hash)
+    }
+
+    /// Window `seq` is finished; forget every window whose neighbours are all finished.
+    pub fn window_done(&self, seq: u64) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.done.insert(seq);
+        for s in [seq.checked_sub(1), Some(seq), seq.checked_add(1)].into_iter().flatten() {
+            let before_done = s == 0 || inner.done.contains(&(s - 1));
+            if inner.done.contains(&s) && before_done && inner.done.contains(&(s + 1)) {
+                inner.keys.remove(&s);
+            }
+        }
+    }
+
+    /// How many windows' keys are held (for tests).
+    pub fn held(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).keys.len()
+    }
 }
 
 impl Deduper {
@@ -76,6 +124,7 @@ impl Deduper {
                 let on_previous_page = previous.contains(&hash);
                 current.insert(hash) && !on_previous_page
             }
+            Deduper::Neighbours { shared, seq } => shared.insert(*seq, hash),
         }
     }
 
@@ -181,6 +230,25 @@ mod tests {
         let (stats, ids) = run(body, Some(span), &mut Deduper::window());
         assert_eq!(ids, ["start-s", "start-ms", "inside", "no-time"]);
         assert_eq!((stats.outside, stats.duplicates, stats.without_cursor, stats.items), (3, 1, 1, 8));
+    }
+
+    #[test]
+    fn neighbour_windows_share_their_edges_and_are_forgotten_when_done() {
+        let shared = Arc::new(NeighbourKeys::default());
+        let mut w0 = Deduper::Neighbours { shared: shared.clone(), seq: 0 };
+        let mut w1 = Deduper::Neighbours { shared: shared.clone(), seq: 1 };
+        let mut w2 = Deduper::Neighbours { shared: shared.clone(), seq: 2 };
+        assert!(w0.insert("edge01") && w0.insert("a"));
+        assert!(!w1.insert("edge01"), "the edge chat was already emitted by window 0");
+        assert!(w2.insert("edge12") && !w1.insert("edge12"));
+        assert!(w2.insert("a"), "window 2 does not touch window 0");
+        assert!(!w0.insert("a"), "repeats within a window are dropped too");
+        shared.window_done(1);
+        shared.window_done(0);
+        assert_eq!(shared.held(), 1, "window 0 is forgotten once 1 is done; window 2 still runs");
+        shared.window_done(2);
+        shared.window_done(3);
+        assert_eq!(shared.held(), 0);
     }
 
     #[test]

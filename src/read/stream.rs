@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use super::emitter::{Event, Events};
 use super::plan::{plan, PlanInput, WindowSizer, INGESTION_LAG, RECENT_MARGIN};
-use super::sink::{Deduper, PageStats, RecordSink, Span};
+use super::sink::{Deduper, NeighbourKeys, PageStats, RecordSink, Span};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::ApiClient;
@@ -119,6 +119,7 @@ async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules
         }
     }
     let encoder = Arc::new(RecordEncoder::new(def.name));
+    let neighbours = Arc::new(NeighbourKeys::default());
     let mut sizer = WindowSizer::new(rules.page_size);
     let parallel = window_parallelism(def, ctx.config.max_concurrent_requests);
     let mut running: JoinSet<Result<(Span, PageStats)>> = JoinSet::new();
@@ -142,7 +143,12 @@ async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules
                 filter: rules.filter_by_cursor,
                 recent_days: rules.recent_days,
             };
-            running.spawn(read_window(ctx.clone(), job, window, encoder.clone()));
+            let dedupe = if rules.filter_by_cursor {
+                Deduper::window()
+            } else {
+                Deduper::Neighbours { shared: neighbours.clone(), seq }
+            };
+            running.spawn(read_window(ctx.clone(), job, window, encoder.clone(), dedupe));
             seq += 1;
             start = span.end;
             let remaining = (segment.span.end - start)
@@ -191,6 +197,7 @@ async fn read_window(
     job: StreamJob,
     window: Window,
     encoder: Arc<RecordEncoder>,
+    dedupe: Deduper,
 ) -> Result<(Span, PageStats)> {
     let def = job.def;
     // Ask for a little more than the window: the API's from/to inclusivity differs by endpoint
@@ -208,7 +215,14 @@ async fn read_window(
     }
     let url = ctx.client.endpoint_url(def, &params);
     let filter = window.filter.then_some(window.span);
-    let stats = read_pages(&ctx, job, url, filter, Deduper::window(), &encoder).await?;
+    let neighbours = match &dedupe {
+        Deduper::Neighbours { shared, .. } => Some(shared.clone()),
+        _ => None,
+    };
+    let stats = read_pages(&ctx, job, url, filter, dedupe, &encoder).await?;
+    if let Some(shared) = neighbours {
+        shared.window_done(window.seq);
+    }
     ctx.events.send(Event::WindowDone { stream: job.index, seq: window.seq, checkpoint: window.checkpoint })?;
     Ok((window.span, stats))
 }
@@ -378,6 +392,7 @@ async fn read_tickets(ctx: Arc<SyncContext>, job: StreamJob) -> Result<Value> {
         offset += if len > TICKET_OVERLAP { len - TICKET_OVERLAP } else { len };
         dedupe.next_page();
     }
-    log_oddities(&ctx, def, &totals);
+    // Repeats are expected here (pages overlap on purpose), so only missing cursors are worth a line.
+    log_oddities(&ctx, def, &PageStats { duplicates: 0, ..totals });
     Ok(cursor_state(def, final_cursor))
 }

@@ -275,6 +275,6 @@ pub fn catalog() -> Value {
     json!({ "streams": STREAMS.iter().map(StreamDef::airbyte_stream).collect::<Vec<_>>() })
 }
 
-/// The longest span one request may cover: the API refuses more than one calendar month, and the
-/// shortest month has 28 days.
-pub const MAX_WINDOW: TimeDelta = TimeDelta::days(28);
+/// The longest window: the API refuses a `from`/`to` range over one calendar month (28 days in
+/// February), and requests reach one second beyond each end of their window.
+pub const MAX_WINDOW: TimeDelta = TimeDelta::days(27);
