@@ -220,6 +220,12 @@ impl MockServer {
         self.shared.store.touch_chat(chat_id, to_ms(at))
     }
 
+    /// The internal last activity a chat is filtered and ordered on by `/chats` (it is not a
+    /// served field; `lastUserMessageDatetime` is at or before it, or absent).
+    pub fn chat_last_activity(&self, chat_id: &str) -> Option<DateTime<Utc>> {
+        self.shared.store.chat_key(chat_id).map(time::from_ms)
+    }
+
     /// Creates a session starting at `at` that stays open (invisible without
     /// `include-open-sessions=true`) until [`MockServer::finish_session`]. Returns its id.
     pub fn open_session(&self, at: DateTime<Utc>) -> String {

@@ -563,6 +563,19 @@ impl Store {
         ids
     }
 
+    /// Current filter time of a chat (overlay first, then base data).
+    pub(crate) fn chat_key(&self, chat_id: &str) -> Option<i64> {
+        let s = Stream::Chats;
+        if let Some(k) = self.read()[s.idx()].by_id.get(chat_id) {
+            return Some(*k);
+        }
+        let i = self.gen.base_index(s, chat_id)?;
+        if self.read()[s.idx()].hidden.contains(&i) {
+            return None;
+        }
+        Some(self.gen.time_of(s, i).0)
+    }
+
     /// Moves a chat's last activity and `lastUserMessageDatetime` to `at`.
     pub(crate) fn touch_chat(&self, chat_id: &str, at: i64) -> bool {
         let s = Stream::Chats;
