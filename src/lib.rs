@@ -146,7 +146,8 @@ fn check_connection<W: Write>(config: &Config, writer: &mut MessageWriter<W>) ->
         Arc::new(move |level, msg| sink.lock().unwrap_or_else(|e| e.into_inner()).push((level, msg))),
     )?;
     // A connection test should answer within seconds, not retry for a quarter of an hour.
-    client.set_retry_policy(RetryPolicy { max_elapsed: Duration::from_secs(20), ..RetryPolicy::from_env() });
+    let policy = RetryPolicy::from_env();
+    client.set_retry_policy(RetryPolicy { max_elapsed: policy.max_elapsed.min(Duration::from_secs(20)), ..policy });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
