@@ -424,7 +424,10 @@ impl Shared {
         let auth = match req.token.as_deref() {
             None => AuthOutcome::Missing,
             Some(t) if t == self.cfg.token => AuthOutcome::Ok,
-            Some(t) if t.len() > 7 && t[..7].eq_ignore_ascii_case("bearer ") && t[7..].trim() == self.cfg.token => {
+            Some(t)
+                if t.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer "))
+                    && t.get(7..).map(str::trim) == Some(self.cfg.token.as_str()) =>
+            {
                 AuthOutcome::Bearer
             }
             Some(_) => AuthOutcome::Wrong,

@@ -276,29 +276,25 @@ pub(crate) struct Gen {
 }
 
 fn channel_defs(n: u64) -> Vec<ChannelDef> {
+    (0..n.min(10_000)).map(channel_def).collect()
+}
+
+/// Channel `k`: the six reference channels, then further rounds of the same platforms
+/// (extra indices from `add_generated` get an `-x<n>` suffix).
+fn channel_def(k: u64) -> ChannelDef {
     let names =
         ["WhatsApp Ventas", "Facebook Messenger", "Telegram Bot", "Instagram DM", "Webchat sitio", "CRM webhook"];
-    let ids = [
-        "mockbiz-whatsapp-5491147038000",
-        "mockbiz-messenger-104857600111222",
-        "mockbiz-telegram-mockbiz_bot",
-        "mockbiz-instagram-17841400000000",
-        "mockbiz-webchat-main",
-        "mockbiz-webhook-crm",
-    ];
-    (0..n.min(10_000))
-        .map(|k| {
-            let b = (k % 6) as usize;
-            let round = k / 6;
-            ChannelDef {
-                id: if round == 0 { ids[b].to_string() } else { format!("{}-{}", ids[b], round) },
-                platform: PLATFORMS[b],
-                name: if round == 0 { names[b].to_string() } else { format!("{} {}", names[b], round + 1) },
-                // Instagram is switched off: exercises the `active` filter.
-                active: b != 3,
-            }
-        })
-        .collect()
+    let (k, tag) = if k >= EXTRA_BASE { (k - EXTRA_BASE, "x") } else { (k, "") };
+    let b = (k % 6) as usize;
+    let round = k / 6;
+    let plain = round == 0 && tag.is_empty();
+    ChannelDef {
+        id: if plain { ref_channel_id(b).to_string() } else { format!("{}-{tag}{}", ref_channel_id(b), round + 1) },
+        platform: PLATFORMS[b],
+        name: if plain { names[b].to_string() } else { format!("{} {tag}{}", names[b], round + 1) },
+        // Instagram is switched off: exercises the `active` filter.
+        active: b != 3,
+    }
 }
 
 /// Reference channel ids (independent of how many channels /channels lists).
@@ -1451,9 +1447,13 @@ impl Gen {
     // ------------------------------------------------------------------ channels
 
     pub(crate) fn write_channel(&self, out: &mut String, k: u64) {
-        let Some(c) = self.channels.get(k as usize) else {
-            out.push_str("{}");
-            return;
+        let owned;
+        let c = match self.channels.get(k as usize) {
+            Some(c) => c,
+            None => {
+                owned = channel_def(k);
+                &owned
+            }
         };
         let mut o = Obj::new(out);
         o.str("id", &c.id)

@@ -166,9 +166,19 @@ async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
 
         match shared.handle(req).await {
             Reply::Full { status, content_type, headers, body } => {
-                let mut out = head_bytes(status, &content_type, body.len(), &headers, !keep_alive);
-                out.extend_from_slice(&body);
-                if stream.write_all(&out).await.is_err() {
+                let head = head_bytes(status, &content_type, body.len(), &headers, !keep_alive);
+                // Small bodies in one write; large ones without copying them again.
+                let sent = if body.len() < 16 * 1024 {
+                    let mut out = head;
+                    out.extend_from_slice(&body);
+                    stream.write_all(&out).await
+                } else {
+                    match stream.write_all(&head).await {
+                        Ok(()) => stream.write_all(&body).await,
+                        Err(e) => Err(e),
+                    }
+                };
+                if sent.is_err() {
                     return;
                 }
                 if !keep_alive {

@@ -9,10 +9,6 @@ use chrono::{DateTime, Duration, Timelike, Utc};
 use common::*;
 use serde_json::Value;
 
-fn ids(s: Stream, v: &Value) -> Vec<String> {
-    v["items"].as_array().unwrap().iter().map(|i| pk(s, i)).collect()
-}
-
 /// True if the record `id` is returned for this window.
 fn present(server: &MockServer, s: Stream, id: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
     let mut url = format!("/{}?from={}&to={}&long-term-search=true", s.name(), q(from), q(to));
