@@ -341,7 +341,7 @@ fn log_oddities(ctx: &SyncContext, def: &StreamDef, stats: &PageStats) {
         ctx.events.log(
             LogLevel::Info,
             format!(
-                "{}: dropped {} repeated records (same primary key) returned by the API.",
+                "{}: {} records came back twice (from neighbouring windows or a repeated page) and were emitted once.",
                 def.name, stats.duplicates
             ),
         );
