@@ -30,7 +30,8 @@ fn configured(full_refresh_only: bool) -> Value {
         .unwrap()
         .iter()
         .map(|s| {
-            let incremental = !full_refresh_only && s["supported_sync_modes"].as_array().unwrap().contains(&json!("incremental"));
+            let incremental =
+                !full_refresh_only && s["supported_sync_modes"].as_array().unwrap().contains(&json!("incremental"));
             let mut c = json!({
                 "stream": s,
                 "sync_mode": if incremental { "incremental" } else { "full_refresh" },
@@ -66,7 +67,10 @@ fn sample_configured_catalogs_are_generated() {
 fn catalog_follows_airbyte_rules() {
     let catalog = streams::catalog();
     let names: Vec<&str> = catalog["streams"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["chats", "messages", "sessions", "calls", "contacts", "agents", "channels", "intents", "tickets"]);
+    assert_eq!(
+        names,
+        ["chats", "messages", "sessions", "calls", "contacts", "agents", "channels", "intents", "tickets"]
+    );
     let text = catalog.to_string();
     for banned in ["$ref", "\"allOf\"", "\"not\"", "\"additionalProperties\":false", "definitions", "$defs"] {
         assert!(!text.contains(banned), "catalog contains {banned}");
@@ -75,7 +79,11 @@ fn catalog_follows_airbyte_rules() {
         let props = &s["json_schema"]["properties"];
         assert_eq!(s["json_schema"]["additionalProperties"], true, "{}", s["name"]);
         for pk in s["source_defined_primary_key"].as_array().unwrap() {
-            assert!(props.get(pk[0].as_str().unwrap()).is_some(), "primary key of {} missing from its schema", s["name"]);
+            assert!(
+                props.get(pk[0].as_str().unwrap()).is_some(),
+                "primary key of {} missing from its schema",
+                s["name"]
+            );
         }
         if let Some(cursor) = s.get("default_cursor_field") {
             let c = cursor[0].as_str().unwrap();
@@ -87,7 +95,9 @@ fn catalog_follows_airbyte_rules() {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|s| Some((s["name"].as_str()?.to_string(), s.get("default_cursor_field")?[0].as_str()?.to_string())))
+        .filter_map(|s| {
+            Some((s["name"].as_str()?.to_string(), s.get("default_cursor_field")?[0].as_str()?.to_string()))
+        })
         .collect();
     assert_eq!(
         cursors,
@@ -117,7 +127,8 @@ fn spec_follows_airbyte_rules() {
     }
     let text = spec.to_string();
     assert!(!text.contains("$ref") && !text.contains("definitions"));
-    let orders: Vec<i64> = conn["properties"].as_object().unwrap().values().map(|p| p["order"].as_i64().unwrap()).collect();
+    let orders: Vec<i64> =
+        conn["properties"].as_object().unwrap().values().map(|p| p["order"].as_i64().unwrap()).collect();
     let mut sorted = orders.clone();
     sorted.sort();
     sorted.dedup();

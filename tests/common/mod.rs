@@ -94,7 +94,9 @@ impl Run {
     fn parse(code: i32, stdout: String, stderr: String) -> Run {
         let messages = stdout
             .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:?}")))
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l:?}"))
+            })
             .collect::<Vec<_>>();
         for m in &messages {
             assert!(m["type"].is_string(), "not an Airbyte message: {m}");
@@ -144,7 +146,10 @@ impl Run {
     pub fn final_state(&self) -> Value {
         let mut last: BTreeMap<String, Value> = BTreeMap::new();
         for m in self.of_type("STATE") {
-            last.insert(m["state"]["stream"]["stream_descriptor"]["name"].as_str().unwrap().to_string(), m["state"].clone());
+            last.insert(
+                m["state"]["stream"]["stream_descriptor"]["name"].as_str().unwrap().to_string(),
+                m["state"].clone(),
+            );
         }
         Value::Array(last.into_values().collect())
     }
@@ -156,7 +161,10 @@ impl Run {
     pub fn statuses(&self, stream: &str) -> Vec<String> {
         self.messages
             .iter()
-            .filter(|m| m["trace"]["type"] == "STREAM_STATUS" && m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream)
+            .filter(|m| {
+                m["trace"]["type"] == "STREAM_STATUS"
+                    && m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
+            })
             .map(|m| m["trace"]["stream_status"]["status"].as_str().unwrap().to_string())
             .collect()
     }
@@ -181,7 +189,11 @@ impl Run {
                     assert_eq!(count, n as f64, "{name}: recordCount {count} but {n} records since the previous state");
                     let value = m["state"]["stream"]["stream_state"].clone();
                     if n > 0 {
-                        assert_ne!(last_state.get(&name), Some(&value), "{name}: the same state twice with records in between");
+                        assert_ne!(
+                            last_state.get(&name),
+                            Some(&value),
+                            "{name}: the same state twice with records in between"
+                        );
                     }
                     last_state.insert(name, value);
                 }
@@ -207,7 +219,11 @@ pub fn run_bin(args: &[&str], env: &[(&str, &str)]) -> Run {
         cmd.env(k, v);
     }
     let out = cmd.output().unwrap();
-    Run::parse(out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+    Run::parse(
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// `read` with the given inputs.
