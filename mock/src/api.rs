@@ -350,8 +350,7 @@ impl Shared {
         }
     }
 
-    fn record(&self, mut e: LoggedRequest, rate_limited: bool) {
-        e.seq = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+    fn record(&self, e: LoggedRequest, rate_limited: bool) {
         {
             let mut s = lock(&self.summary);
             s.total += 1;
@@ -433,7 +432,8 @@ impl Shared {
             Some(_) => AuthOutcome::Wrong,
         };
         let mut entry = LoggedRequest {
-            seq: 0,
+            // Numbered on arrival; the log is sorted by it when read.
+            seq: self.seq.fetch_add(1, Ordering::Relaxed) + 1,
             at: Utc::now(),
             method: req.method.clone(),
             path: path.clone(),

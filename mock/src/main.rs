@@ -13,13 +13,26 @@ use botmaker_mock::{FaultConfig, Latency, MockConfig, MockServer, RetryAfterMode
 use chrono::{DateTime, Utc};
 use clap::Parser;
 
+const AFTER_HELP: &str = "\
+Endpoints (GET, header `access-token: <token>`; `Bearer <token>` is rejected with 401):
+  /v2.0/chats     250/page, 3 rps,  from < lastActivity < to, 7-day window without long-term-search
+  /v2.0/messages  limit 250..1500 (1000), 5 rps, from <= t <= to, 400 beyond 3 days without LTS
+  /v2.0/sessions  500/page, 5 rps, from <= t < to, finished only unless include-open-sessions
+  /v2.0/calls     250/page, 5 rps, from < t <= to, 7-day window without LTS
+  /v2.0/contacts  100/page, 3 rps, nextPage is a token sent back as next-page-token
+  /v2.0/agents 100/page 200 rps, /v2.0/intents 200/page 1 rps, /v2.0/channels unpaginated 1 rps
+  /v2.0/tickets   {total, tickets}, limit 1..500 (50), offset, daysBeforeNow (60), 60/min
+Windows longer than one calendar month answer 400 INVALID_DATETIME_INTERVAL.
+Control (no auth): /_mock/health, /_mock/counts, /_mock/requests/summary.
+Exit: SIGINT or SIGTERM. See mock/README.md for every quirk.";
+
 /// A faithful mock of the Botmaker REST API v2.0 (GET endpoints /chats, /messages, /sessions,
 /// /calls, /contacts, /agents, /channels, /intents, /tickets), with deterministic generated
 /// data, the real API's per-endpoint quirks, rate limits and optional fault injection.
 ///
 /// Control endpoints (no auth): GET /_mock/health, /_mock/counts, /_mock/requests/summary.
 #[derive(Parser, Debug)]
-#[command(name = "botmaker-mock", version)]
+#[command(name = "botmaker-mock", version, after_help = AFTER_HELP)]
 struct Cli {
     /// Address to bind. With 0.0.0.0 the nextPage URLs use the client's Host header.
     #[arg(long, default_value = "127.0.0.1")]
@@ -139,13 +152,18 @@ fn main() -> anyhow::Result<()> {
     };
     let server = MockServer::start(config.clone())?;
     let url = server.base_url();
+    // The file first (written atomically), then the line: whichever a script waits for, both
+    // are in place once it appears.
+    if let Some(path) = &cli.url_file {
+        let tmp = path.with_extension("tmp-botmaker-mock");
+        std::fs::write(&tmp, format!("{url}\n"))
+            .and_then(|()| std::fs::rename(&tmp, path))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "botmaker-mock listening on {url}")?;
         out.flush()?;
-    }
-    if let Some(path) = &cli.url_file {
-        std::fs::write(path, format!("{url}\n")).with_context(|| format!("writing {}", path.display()))?;
     }
     eprintln!(
         "botmaker-mock: seed {} span {} days anchor {} token {:?} rate limits {}",

@@ -1,0 +1,106 @@
+//! The `botmaker-mock` binary: first stdout line, `--url-file`, flags, clean exit on SIGTERM.
+#![cfg(unix)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+#[test]
+fn binary_prints_its_url_serves_and_stops_on_sigterm() {
+    let dir = std::env::temp_dir().join(format!("botmaker-mock-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url_file = dir.join("url.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_botmaker-mock"))
+        .args([
+            "--port",
+            "0",
+            "--scale",
+            "120",
+            "--count",
+            "calls=0",
+            "--count",
+            "Messages=77",
+            "--seed",
+            "9",
+            "--token",
+            "cli-token",
+            "--no-rate-limits",
+            "--url-file",
+        ])
+        .arg(&url_file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first
+        .trim()
+        .strip_prefix("botmaker-mock listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/v2.0"), "{url}");
+    assert_eq!(std::fs::read_to_string(&url_file).unwrap().trim(), url);
+    let r = get(&format!("{url}/agents"), Some("cli-token")).resp();
+    assert_eq!(r.status, 200);
+    let (host, _) = split_url(&url);
+    let counts = get(&format!("http://{host}/_mock/counts"), None).resp().json();
+    assert_eq!(counts["calls"], 0);
+    assert_eq!(counts["messages"], 77);
+    assert_eq!(counts["chats"], 120);
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let t = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            assert!(s.success(), "{s:?}");
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_flags_are_rejected() {
+    for args in [
+        vec!["--count", "nope=3"],
+        vec!["--count", "chats"],
+        vec!["--fault-5xx", "1.5"],
+        vec!["--anchor", "yesterday"],
+        vec!["--retry-after", "sometimes"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_botmaker-mock")).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        assert!(out.stdout.is_empty());
+    }
+    let help = Command::new(env!("CARGO_BIN_EXE_botmaker-mock")).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--host",
+        "--port",
+        "--scale",
+        "--seed",
+        "--span-days",
+        "--token",
+        "--no-rate-limits",
+        "--rate-limit-retry-after",
+        "--latency-ms",
+        "--jitter-ms",
+        "--fault-429",
+        "--fault-5xx",
+        "--fault-reset",
+        "--fault-malformed",
+        "--fault-body-cut",
+        "--count",
+        "--url-file",
+        "/_mock/counts",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}
