@@ -664,6 +664,8 @@ impl Shared {
             _ => {
                 if slow {
                     entry.fault = Some("slow".into());
+                } else if let Some(sc) = &scenario {
+                    entry.fault = Some(format!("scenario:{}", scenario_name(sc)));
                 }
                 self.record(entry, false);
                 Reply::Full {
@@ -947,35 +949,26 @@ impl Shared {
         });
         let after = Token { epoch: now, again: false, cursor: page.last.clone() };
         let same = Token { epoch: now, again: true, cursor: start_cursor.clone() };
-        let mut next: Option<String> = match scenario {
-            Some(Scenario::NextPageLoop) => Some(self.next_url(s, q, &same, effective, host)),
-            Some(Scenario::DuplicatePages) => {
-                if !again {
-                    Some(self.next_url(s, q, &same, effective, host))
-                } else if page.more {
-                    Some(self.next_url(s, q, &after, effective, host))
-                } else {
-                    None
-                }
-            }
-            Some(Scenario::NextPageNotUrl) => Some("%%% not a url".into()),
-            Some(Scenario::ForeignNextPage(_)) => {
-                Some(self.next_url(s, q, if page.more { &after } else { &same }, effective, host))
-            }
-            _ => page.more.then(|| self.next_url(s, q, &after, effective, host)),
+        // Which position the next page starts from (None = no next page)...
+        let next_tok: Option<&Token> = match scenario {
+            Some(Scenario::NextPageLoop) => Some(&same),
+            Some(Scenario::DuplicatePages) if !again => Some(&same),
+            Some(Scenario::ForeignNextPage(_)) => Some(if page.more { &after } else { &same }),
+            _ => page.more.then_some(&after),
         };
-        if let (Some(Scenario::ForeignNextPage(foreign)), Some(url)) = (scenario, next.as_mut()) {
-            if let Some(rest) = url.strip_prefix("http://") {
+        // ...and how it is written: a URL on our base, a foreign URL, junk, or (/contacts) a
+        // bare token to be sent back as `next-page-token`.
+        let next: Option<String> = match scenario {
+            Some(Scenario::NextPageNotUrl) => Some("%%% not a url".into()),
+            Some(Scenario::ForeignNextPage(foreign)) => next_tok.map(|t| {
+                let url = self.next_url(s, q, t, effective, host);
+                let rest = url.strip_prefix("http://").unwrap_or(&url);
                 let path = rest.find('/').map(|p| &rest[p..]).unwrap_or("/");
-                *url = format!("http://{foreign}{path}");
-            } else {
-                *url = format!("http://{foreign}/{url}");
-            }
-        }
-        if s == Stream::Contacts && scenario.is_none() {
-            // /contacts hands out a bare token, to be sent back as `next-page-token`.
-            next = page.more.then(|| after.encode(self.cfg.seed));
-        }
+                format!("http://{foreign}{path}")
+            }),
+            _ if s == Stream::Contacts => next_tok.map(|t| t.encode(self.cfg.seed)),
+            _ => next_tok.map(|t| self.next_url(s, q, t, effective, host)),
+        };
         let missing = scenario == Some(&Scenario::MissingItems);
         envelope(s, &page, next, missing)
     }
@@ -1150,6 +1143,19 @@ fn envelope(s: Stream, page: &PageOut, next: Option<String>, missing_items: bool
     }
     body.push('}');
     Out { status: 200, body, items: page.n(), headers: vec![] }
+}
+
+fn scenario_name(s: &Scenario) -> &'static str {
+    match s {
+        Scenario::NextPageLoop => "next_page_loop",
+        Scenario::ForeignNextPage(_) => "foreign_next_page",
+        Scenario::DuplicatePages => "duplicate_pages",
+        Scenario::NextPageNotUrl => "next_page_not_url",
+        Scenario::WrongTypes => "wrong_types",
+        Scenario::MissingItems => "missing_items",
+        Scenario::Redirect(_) => "redirect",
+        Scenario::Fixed { .. } => "fixed",
+    }
 }
 
 /// The WrongTypes scenario: one known field per item gets the wrong JSON type.

@@ -331,8 +331,8 @@ pub struct LoggedRequest {
     /// Status sent; 0 when the connection was reset without a response.
     pub status: u16,
     /// Injected fault or scenario, e.g. `"429"`, `"5xx"`, `"reset"`, `"malformed"`,
-    /// `"body_cut"`, `"slow"`, `"scenario:redirect"`; `None` for rate-limit 429s and normal
-    /// responses.
+    /// `"body_cut"`, `"slow"`, `"scenario:redirect"`, `"scenario:wrong_types"`; `None` for
+    /// rate-limit 429s and normal responses.
     pub fault: Option<String>,
     /// `long-term-search=true` was sent (directly or inside a `nextPage` URL).
     pub long_term_search: bool,

@@ -209,6 +209,14 @@ fn scenario_duplicate_pages() {
         assert_eq!(chunk[..100], chunk[100..], "page {k} served twice");
         assert_eq!(chunk[..100], truth[k * 100..(k + 1) * 100]);
     }
+    // /contacts keeps its bare-token form under paging scenarios.
+    server.set_scenario(Stream::Contacts, Some(Scenario::NextPageLoop));
+    let v = fetch(&server, "/contacts").resp().json();
+    let tok = v["nextPage"].as_str().unwrap().to_string();
+    assert!(!tok.starts_with("http"));
+    let v2 = fetch(&server, &format!("/contacts?next-page-token={tok}")).resp().json();
+    assert_eq!(v2["nextPage"].as_str().unwrap(), tok);
+    assert_eq!(v2["items"], v["items"]);
     let (agents, pages) = walk(&server, "/agents");
     assert_eq!(pages, 2);
     assert_eq!(agents.len(), 20);
