@@ -3,6 +3,7 @@
 //! [`run`] is the single entry the binary and the tests share: every command writes its
 //! Airbyte messages to the writer it is given, so tests see exactly the bytes a user sees.
 
+pub mod buffers;
 pub mod cli;
 pub mod config;
 pub mod error;

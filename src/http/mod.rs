@@ -16,6 +16,7 @@ use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::buffers::BufferPool;
 use crate::config::{is_loopback, Config};
 use crate::error::{Error, Result};
 use crate::protocol::LogLevel;
@@ -54,6 +55,7 @@ pub struct ApiClient {
     limiters: HashMap<&'static str, RateLimiter>,
     stats: HashMap<&'static str, Arc<ClientStats>>,
     pages: Arc<Semaphore>,
+    buffers: Arc<BufferPool>,
     policy: RetryPolicy,
     log: LogFn,
 }
@@ -118,9 +120,15 @@ impl ApiClient {
             limiters,
             stats,
             pages: Arc::new(Semaphore::new(config.max_concurrent_requests as usize)),
+            buffers: Arc::default(),
             policy: RetryPolicy::from_env(),
             log,
         })
+    }
+
+    /// The buffer pool bodies are read into; encoded pages share it.
+    pub fn buffers(&self) -> Arc<BufferPool> {
+        self.buffers.clone()
     }
 
     /// Request counters of one stream (for the progress display).
@@ -237,23 +245,44 @@ impl ApiClient {
             .and_then(|v| parse_retry_after(v, Utc::now()));
         let location =
             response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                return Err(Failure::Retry {
-                    reason: format!("HTTP {status} body cut short ({})", describe_transport_error(&e)),
-                    retry_after: None,
-                })
-            }
-        };
-        if status == StatusCode::OK {
-            return stream.codec.decode(&body).map_err(|why| Failure::Retry {
-                reason: format!("unexpected response body ({why}); it starts with: {}", excerpt(&body)),
+        let mut body = self.buffers.take(response.content_length().unwrap_or(64 * 1024).min(16 << 20) as usize);
+        if let Err(e) = read_body(response, &mut body).await {
+            self.buffers.give(body);
+            return Err(Failure::Retry {
+                reason: format!("HTTP {status} body cut short ({})", describe_transport_error(&e)),
                 retry_after: None,
             });
         }
-        Err(classify(status, &body, retry_after, location, what, stream, &self.base))
+        let outcome = self.outcome(status, body.as_slice(), retry_after, location, what, stream);
+        self.buffers.give(body);
+        outcome
     }
+
+    fn outcome(
+        &self,
+        status: StatusCode,
+        body: &[u8],
+        retry_after: Option<Duration>,
+        location: Option<String>,
+        what: &str,
+        stream: &StreamDef,
+    ) -> std::result::Result<Decoded, Failure> {
+        if status == StatusCode::OK {
+            return stream.codec.decode(body).map_err(|why| Failure::Retry {
+                reason: format!("unexpected response body ({why}); it starts with: {}", excerpt(body)),
+                retry_after: None,
+            });
+        }
+        Err(classify(status, body, retry_after, location, what, stream, &self.base))
+    }
+}
+
+/// Reads the whole body into `buf`, chunk by chunk (no intermediate copy).
+async fn read_body(mut response: reqwest::Response, buf: &mut Vec<u8>) -> reqwest::Result<()> {
+    while let Some(chunk) = response.chunk().await? {
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(())
 }
 
 /// Decides what a non-200 response means.

@@ -10,4 +10,4 @@ pub mod redact;
 pub mod writer;
 
 pub use messages::{LogLevel, StreamStatus};
-pub use writer::{now_millis, MessageWriter, RecordEncoder};
+pub use writer::{now_millis, MessageWriter, RecordEncoder, RecordSuffix};

@@ -131,11 +131,21 @@ impl<W: Write> MessageWriter<W> {
 
 /// Encodes RECORD lines for one stream into a byte buffer.
 ///
-/// The envelope around `data` is constant for a stream, so its two halves are prepared once and
-/// each record costs one `serde_json` serialisation of its data and nothing else.
+/// The envelope around `data` is constant for a stream (and, for `emitted_at`, for a page), so
+/// its two halves are prepared once and each record costs one `serde_json` serialisation of its
+/// data and two copies.
 #[derive(Clone)]
 pub struct RecordEncoder {
     prefix: Vec<u8>,
+}
+
+/// The end of every RECORD line of one page: `,"emitted_at":<ms>}}` and a newline.
+pub struct RecordSuffix(Vec<u8>);
+
+impl RecordSuffix {
+    pub fn new(emitted_at: i64) -> Self {
+        RecordSuffix(format!(",\"emitted_at\":{emitted_at}}}}}\n").into_bytes())
+    }
 }
 
 impl RecordEncoder {
@@ -149,11 +159,12 @@ impl RecordEncoder {
         &self,
         buf: &mut Vec<u8>,
         data: &T,
-        emitted_at: i64,
+        suffix: &RecordSuffix,
     ) -> serde_json::Result<()> {
         buf.extend_from_slice(&self.prefix);
         serde_json::to_writer(&mut *buf, data)?;
-        writeln!(buf, ",\"emitted_at\":{emitted_at}}}}}").map_err(serde_json::Error::io)
+        buf.extend_from_slice(&suffix.0);
+        Ok(())
     }
 }
 
@@ -170,8 +181,9 @@ mod tests {
     fn record_lines_are_airbyte_records() {
         let mut buf = Vec::new();
         let enc = RecordEncoder::new("messages");
-        enc.encode(&mut buf, &json!({"id": "m1", "text": "a \"quoted\"\nline"}), 1_700_000_000_123).unwrap();
-        enc.encode(&mut buf, &json!({"id": "m2"}), 5).unwrap();
+        enc.encode(&mut buf, &json!({"id": "m1", "text": "a \"quoted\"\nline"}), &RecordSuffix::new(1_700_000_000_123))
+            .unwrap();
+        enc.encode(&mut buf, &json!({"id": "m2"}), &RecordSuffix::new(5)).unwrap();
         let got = lines(&buf);
         assert_eq!(
             got[0],

@@ -18,9 +18,11 @@ use serde_json::{json, Value};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::progress::Progress;
+use crate::buffers::BufferPool;
 use crate::error::Error;
 use crate::protocol::{LogLevel, MessageWriter, StreamStatus};
 use crate::time::format_cursor;
+use std::sync::Arc;
 
 /// What stream tasks tell the output thread.
 pub enum Event {
@@ -111,6 +113,7 @@ pub struct Emitter<W: Write> {
     writer: MessageWriter<W>,
     streams: Vec<StreamOut>,
     progress: Option<Progress>,
+    buffers: Option<Arc<BufferPool>>,
 }
 
 impl<W: Write> Emitter<W> {
@@ -130,7 +133,13 @@ impl<W: Write> Emitter<W> {
                 finished: None,
             })
             .collect();
-        Emitter { writer, streams, progress: None }
+        Emitter { writer, streams, progress: None, buffers: None }
+    }
+
+    /// Written record buffers go back to `pool` for reuse.
+    pub fn with_buffers(mut self, pool: Arc<BufferPool>) -> Self {
+        self.buffers = Some(pool);
+        self
     }
 
     /// Shows a live progress display (on stderr, which must be a terminal).
@@ -157,6 +166,9 @@ impl<W: Write> Emitter<W> {
                 s.records_total += count;
                 s.since_state += count;
                 drop(permit);
+                if let Some(pool) = &self.buffers {
+                    pool.give(bytes);
+                }
             }
             Event::WindowDone { stream, seq, checkpoint } => {
                 let s = &mut self.streams[stream];

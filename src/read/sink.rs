@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use crate::protocol::RecordEncoder;
+use crate::protocol::{RecordEncoder, RecordSuffix};
 use crate::streams::codec::ApiItem;
 use crate::time::parse_datetime;
 
@@ -151,7 +151,7 @@ fn hash128(key: &str) -> u128 {
 pub struct RecordSink<'a> {
     pub encoder: &'a RecordEncoder,
     pub buf: &'a mut Vec<u8>,
-    pub emitted_at: i64,
+    pub suffix: &'a RecordSuffix,
     /// Keep only items whose cursor lies in this span (event streams).
     pub filter: Option<Span>,
     pub dedupe: &'a mut Deduper,
@@ -179,7 +179,7 @@ impl RecordSink<'_> {
                 return Ok(());
             }
         }
-        self.encoder.encode(self.buf, &item.into_record(), self.emitted_at)?;
+        self.encoder.encode(self.buf, &item.into_record(), self.suffix)?;
         self.stats.emitted += 1;
         Ok(())
     }
@@ -195,8 +195,15 @@ mod tests {
         let decoded = Codec::<MessageItem>::new(Envelope::Items).decode(body.as_bytes()).unwrap();
         let encoder = RecordEncoder::new("messages");
         let mut buf = Vec::new();
-        let mut sink =
-            RecordSink { encoder: &encoder, buf: &mut buf, emitted_at: 1, filter, dedupe, stats: PageStats::default() };
+        let suffix = RecordSuffix::new(1);
+        let mut sink = RecordSink {
+            encoder: &encoder,
+            buf: &mut buf,
+            suffix: &suffix,
+            filter,
+            dedupe,
+            stats: PageStats::default(),
+        };
         decoded.items.write_to(&mut sink).unwrap();
         let stats = sink.stats;
         let ids = String::from_utf8(buf)

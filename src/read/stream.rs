@@ -14,10 +14,11 @@ use tokio::task::JoinSet;
 use super::emitter::{Event, Events};
 use super::plan::{plan, PlanInput, WindowSizer, INGESTION_LAG, RECENT_MARGIN};
 use super::sink::{Deduper, NeighbourKeys, PageStats, RecordSink, Span};
+use crate::buffers::BufferPool;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::ApiClient;
-use crate::protocol::{now_millis, LogLevel, RecordEncoder};
+use crate::protocol::{now_millis, LogLevel, RecordEncoder, RecordSuffix};
 use crate::streams::{Pagination, ReadMode, StreamDef, WindowRules};
 use crate::time::{ceil_second, floor_second, format_api, format_cursor};
 
@@ -34,6 +35,8 @@ pub struct SyncContext {
     pub config: Config,
     pub client: ApiClient,
     pub events: Events,
+    /// Buffers for encoded pages, returned by the output thread once written.
+    pub buffers: Arc<BufferPool>,
     /// The sync's start; every stream plans against the same instant.
     pub now: DateTime<Utc>,
 }
@@ -305,9 +308,10 @@ fn write_page(
     dedupe: &mut Deduper,
     encoder: &RecordEncoder,
 ) -> Result<PageStats> {
-    let mut bytes = Vec::with_capacity(fetched.decoded.len * 512);
+    let mut bytes = ctx.buffers.take(fetched.decoded.len * 512);
+    let suffix = RecordSuffix::new(now_millis());
     let mut sink =
-        RecordSink { encoder, buf: &mut bytes, emitted_at: now_millis(), filter, dedupe, stats: PageStats::default() };
+        RecordSink { encoder, buf: &mut bytes, suffix: &suffix, filter, dedupe, stats: PageStats::default() };
     fetched
         .decoded
         .items
@@ -321,6 +325,8 @@ fn write_page(
             bytes,
             permit: Some(fetched.permit),
         })?;
+    } else {
+        ctx.buffers.give(bytes);
     }
     Ok(stats)
 }
