@@ -215,6 +215,18 @@ async fn read_window(
     let recent_limit = chrono::Utc::now() - TimeDelta::days(window.recent_days) + RECENT_MARGIN / 60;
     if ctx.config.long_term_search && (window.long_term_allowed || from < recent_limit) {
         params.push(("long-term-search", "true".into()));
+    } else if from < chrono::Utc::now() - TimeDelta::days(window.recent_days) {
+        // Only possible when a sync without long-term search runs for hours before reaching
+        // this window: say so rather than let Botmaker silently shorten it.
+        ctx.events.log(
+            LogLevel::Warn,
+            format!(
+                "{}: the window starting {} has aged out of Botmaker's {}-day recent window while the sync ran; records at its start may be missing. Enable long_term_search to read it fully.",
+                def.name,
+                format_api(window.span.start),
+                window.recent_days
+            ),
+        );
     }
     let url = ctx.client.endpoint_url(def, &params);
     let filter = window.filter.then_some(window.span);
