@@ -34,10 +34,11 @@ pub const EXIT_OK: i32 = 0;
 /// Exit code when the command failed; a TRACE ERROR says why.
 pub const EXIT_FAILED: i32 = 1;
 
-/// Runs `command`, writing Airbyte messages to `out`. Returns the exit code and the writer.
-pub fn run<W: Write + Send + 'static>(command: Command, out: W) -> (i32, W) {
+/// Runs `command`, writing Airbyte messages to `out` (flushed before returning). Returns the
+/// process exit code.
+pub fn run<W: Write + Send + 'static>(command: Command, out: W) -> i32 {
     let mut writer = MessageWriter::new(out);
-    let code = match command {
+    match command {
         Command::Spec => write_or_fail(&mut writer, |w| w.spec(&config::connector_specification())),
         Command::Check { config } => check(&config, &mut writer),
         Command::Discover { config } => match load_config(&config) {
@@ -45,16 +46,10 @@ pub fn run<W: Write + Send + 'static>(command: Command, out: W) -> (i32, W) {
             Err(e) => fail(&mut writer, &e),
         },
         Command::Read { config, catalog, state } => match load_read_inputs(&config, &catalog, state.as_deref()) {
-            Ok((config, catalog, state)) => {
-                let (code, w) = read::run(config, catalog, state, writer);
-                writer = w;
-                code
-            }
+            Ok((config, catalog, state)) => read::run(config, catalog, state, writer),
             Err(e) => fail(&mut writer, &e),
         },
-    };
-    let _ = writer.flush();
-    (code, writer.into_inner())
+    }
 }
 
 fn write_or_fail<W: Write>(

@@ -17,9 +17,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(e),
     };
     let stdout = BufWriter::with_capacity(STDOUT_BUFFER_BYTES, std::io::stdout());
-    let (code, mut out) = source_botmaker::run(cli.command, stdout);
-    let _ = out.flush();
-    ExitCode::from(code as u8)
+    ExitCode::from(source_botmaker::run(cli.command, stdout) as u8)
 }
 
 /// `--help`/`--version` print and succeed; anything else is a usage error that is also reported

@@ -36,7 +36,7 @@ pub fn run<W: Write + Send + 'static>(
     catalog: ConfiguredCatalog,
     state: InputState,
     out: MessageWriter<W>,
-) -> (i32, MessageWriter<W>) {
+) -> i32 {
     let started = Instant::now();
     let selected: Vec<(String, Selected)> = catalog
         .streams
@@ -108,24 +108,29 @@ pub fn run<W: Write + Send + 'static>(
     let (summary, mut writer) = match output.join() {
         Ok(Ok(done)) => done,
         Ok(Err(io)) => {
-            // stdout is gone; nothing more can be written there.
+            // stdout is gone; stderr is all that is left to say why.
             eprintln!("source-botmaker: writing to stdout failed: {io}");
-            std::process::exit(1);
+            return crate::EXIT_FAILED;
         }
         Err(_) => {
-            eprintln!("source-botmaker: the output thread panicked");
-            std::process::exit(1);
+            eprintln!("source-botmaker: the output thread stopped unexpectedly");
+            return crate::EXIT_FAILED;
         }
     };
     let failures = summary.failures;
     if let Some(e) = setup_error {
         let _ = writer.error(&e, None);
         let _ = writer.flush();
-        return (1, writer);
+        return crate::EXIT_FAILED;
     }
     if failures.is_empty() {
-        let _ = writer.flush();
-        return (0, writer);
+        return match writer.flush() {
+            Ok(()) => crate::EXIT_OK,
+            Err(e) => {
+                eprintln!("source-botmaker: writing to stdout failed: {e}");
+                crate::EXIT_FAILED
+            }
+        };
     }
     let kind = [FailureType::Config, FailureType::Transient, FailureType::System]
         .into_iter()
@@ -136,7 +141,7 @@ pub fn run<W: Write + Send + 'static>(
     let headline = format!("These streams did not sync successfully: {}. {}", names.join(", "), details.join(" "));
     let _ = writer.error(&Error { failure_type: kind, message: headline, internal: None }, None);
     let _ = writer.flush();
-    (1, writer)
+    crate::EXIT_FAILED
 }
 
 async fn run_streams(ctx: Arc<SyncContext>, selected: &[(String, Selected)], state: &InputState) {
