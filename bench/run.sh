@@ -1,0 +1,426 @@
+#!/usr/bin/env bash
+# source-botmaker performance benchmark (issue 7). See bench/README.md.
+#
+#   bench/run.sh [MODE...] [--quick] [--no-build] [--perf] [--help]
+#     MODE: cpu | rate | spec | all (default all)
+#
+# Environment (all optional):
+#   BENCH_SCALES        CPU-mode total record counts        (default "10000 100000 1000000";
+#                                                             --quick: "10000 100000")
+#   BENCH_RATE_TOTAL    rate-mode total record count         (default 1000000 ≈ 80 s ceiling;
+#                                                             --quick: 150000)
+#   BENCH_RATE_LATENCY_MS  mock latency in rate mode          (default 200)
+#   BENCH_CONCURRENCY   max_concurrent_requests of the connector and the baseline (default 8)
+#   BENCH_SPEC_RUNS     runs of `spec`                        (default 200; --quick: 50)
+#   BENCH_SEED          mock seed                             (default 42)
+#   BENCH_CPU_CONNECTOR_ENV  extra environment for the connector in CPU mode
+#                       (default SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off: see README, "Caveats")
+#   BENCH_OUT           results file (default bench/results/latest.md)
+#
+# Raw files of each run go to bench/results/runs/<UTC time>/ (not committed).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target/release"
+
+modes=()
+quick=0
+build=1
+perf=0
+for arg in "$@"; do
+  case "$arg" in
+    cpu|rate|spec) modes+=("$arg") ;;
+    all) modes+=(cpu rate spec) ;;
+    --quick) quick=1 ;;
+    --no-build) build=0 ;;
+    --perf) perf=1 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+[ ${#modes[@]} -eq 0 ] && modes=(cpu rate spec)
+want() { local m; for m in "${modes[@]}"; do [ "$m" = "$1" ] && return 0; done; return 1; }
+
+if [ "$quick" = 1 ]; then
+  scales="${BENCH_SCALES:-10000 100000}"
+  rate_total="${BENCH_RATE_TOTAL:-150000}"
+  spec_runs="${BENCH_SPEC_RUNS:-50}"
+else
+  scales="${BENCH_SCALES:-10000 100000 1000000}"
+  rate_total="${BENCH_RATE_TOTAL:-1000000}"
+  spec_runs="${BENCH_SPEC_RUNS:-200}"
+fi
+latency_ms="${BENCH_RATE_LATENCY_MS:-200}"
+concurrency="${BENCH_CONCURRENCY:-8}"
+seed="${BENCH_SEED:-42}"
+cpu_env="${BENCH_CPU_CONNECTOR_ENV-SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off}"
+out_md="${BENCH_OUT:-$here/results/latest.md}"
+runs_dir="$here/results/runs/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$runs_dir"
+
+log() { printf '\n== %s\n' "$*" >&2; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- tools
+
+if [ ! -x /usr/bin/time ]; then
+  log "installing GNU time"
+  if command -v apt-get >/dev/null; then
+    apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq time; } >/dev/null
+  fi
+  [ -x /usr/bin/time ] || die "GNU time (/usr/bin/time) is required: install the 'time' package"
+fi
+if want spec && ! command -v hyperfine >/dev/null && command -v apt-get >/dev/null; then
+  log "installing hyperfine (optional; a plain loop is used without it)"
+  { apt-get install -y -qq hyperfine || { apt-get update -qq && apt-get install -y -qq hyperfine; }; } >/dev/null 2>&1 || true
+fi
+command -v curl >/dev/null || die "curl is required"
+
+if [ "$build" = 1 ]; then
+  log "building release binaries (a cold build takes a few minutes)"
+  (cd "$root" && cargo build --release --locked -p source-botmaker -p botmaker-mock)
+  (cd "$here" && cargo build --release --locked --target-dir "$target")
+fi
+for b in source-botmaker botmaker-mock raw-fetch bench-tool; do
+  [ -x "$bin/$b" ] || die "$bin/$b is missing (run without --no-build)"
+done
+
+# ---------------------------------------------------------------- helpers
+
+mock_pid=""
+mock_url=""
+stop_mock() {
+  if [ -n "$mock_pid" ]; then
+    kill "$mock_pid" 2>/dev/null || true
+    wait "$mock_pid" 2>/dev/null || true
+    mock_pid=""
+  fi
+}
+trap stop_mock EXIT
+trap 'stop_mock; exit 130' INT TERM
+
+# start_mock NAME ARGS... : starts the mock, sets mock_pid and mock_url (…/v2.0).
+start_mock() {
+  local name="$1"; shift
+  local url_file="$runs_dir/$name.mock.url"
+  rm -f "$url_file"
+  "$bin/botmaker-mock" --port 0 --seed "$seed" --url-file "$url_file" "$@" \
+    >"$runs_dir/$name.mock.out" 2>"$runs_dir/$name.mock.err" &
+  mock_pid=$!
+  local i
+  for i in $(seq 1 200); do
+    [ -s "$url_file" ] && break
+    kill -0 "$mock_pid" 2>/dev/null || die "the mock exited: $(cat "$runs_dir/$name.mock.err")"
+    sleep 0.05
+  done
+  [ -s "$url_file" ] || die "the mock did not start within 10 s"
+  mock_url="$(head -n1 "$url_file")"
+}
+mock_root() { echo "${mock_url%/v2.0}"; }
+
+# CPU seconds (user+sys) the mock has used so far.
+mock_cpu() {
+  local ticks
+  ticks="$(awk '{print $14 + $15}' "/proc/$mock_pid/stat" 2>/dev/null || echo 0)"
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+now_s() { date +%s.%N; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "0"; else printf "%.4f", a / b }'; }
+kv() { sed -n "s/^$2=//p" "$1" | head -n1; }   # kv FILE KEY
+# GNU time -v fields
+tv_user() { sed -n 's/^[[:space:]]*User time (seconds): //p' "$1"; }
+tv_sys() { sed -n 's/^[[:space:]]*System time (seconds): //p' "$1"; }
+tv_rss_kb() { sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$1"; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }          # KiB -> MiB
+mb_bytes() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; } # bytes -> MiB
+
+# Per-stream counts for a total of about N records. The mix gives every big stream the same
+# time at its rate limit (records / (page size × requests per second) ≈ N/12,500 s), so in rate
+# mode all streams are equally critical; messages dominate, as in a real account.
+mix_args() {
+  local n="$1"
+  awk -v n="$n" 'BEGIN {
+    sess = int(n * 0.19); calls = int(n * 0.10); chats = int(n * 0.06)
+    tickets = int(n * 0.04); contacts = int(n * 0.025)
+    intents = int(n * 0.002); if (intents < 3) intents = 3; if (intents > 2000) intents = 2000
+    agents = int(n * 0.0003); if (agents < 3) agents = 3; if (agents > 300) agents = 300
+    channels = 6
+    msgs = n - sess - calls - chats - tickets - contacts - intents - agents - channels
+    printf "--count messages=%d --count sessions=%d --count calls=%d --count chats=%d ", msgs, sess, calls, chats
+    printf "--count tickets=%d --count contacts=%d --count intents=%d --count agents=%d --count channels=%d\n", tickets, contacts, intents, agents, channels
+  }'
+}
+
+# The data ends an hour ago (a sync reads up to now - 2 min), spans 30 days; start_date is a
+# day before the data.
+anchor="$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)"
+start_date="$(date -u -d "$anchor - 31 days" +%Y-%m-%d)"
+
+write_config() { # FILE URL
+  cat >"$1" <<EOF
+{"access_token": "mock-token-0123456789", "start_date": "$start_date", "long_term_search": true,
+ "api_url": "$2", "max_concurrent_requests": $concurrency}
+EOF
+}
+
+# Compares the connector's per-stream record counts with the mock's /_mock/counts taken before
+# and after the run: a session is listed once it has finished, so sessions that finish while the
+# sync runs may or may not be seen; any count within [before, after] is right.
+check_counts() { # COUNT_FILE COUNTS_BEFORE COUNTS_AFTER -> prints "ok" or the differences
+  local count_file="$1" s lo hi got diff=""
+  for s in chats messages sessions calls contacts agents channels intents tickets; do
+    lo="$(grep -o "\"$s\":[0-9]*" "$2" | cut -d: -f2)"
+    hi="$(grep -o "\"$s\":[0-9]*" "$3" | cut -d: -f2)"
+    got="$(kv "$count_file" "stream.$s.records")"; got="${got:-0}"
+    if [ "$got" -lt "$lo" ] || [ "$got" -gt "$hi" ]; then
+      if [ "$lo" = "$hi" ]; then diff="$diff $s:$got/$lo"; else diff="$diff $s:$got/$lo..$hi"; fi
+    fi
+  done
+  [ -z "$diff" ] && echo ok || echo "got/expected$diff"
+}
+
+# 1-minute load average and CPU pressure (other processes on the machine skew every figure).
+load_now() {
+  local l p
+  l="$(cut -d' ' -f1 /proc/loadavg)"
+  p="$(sed -n 's/^some avg10=\([0-9.]*\).*/\1/p' /proc/pressure/cpu 2>/dev/null || true)"
+  echo "${l}${p:+ (cpu pressure ${p}%)}"
+}
+
+perf_wrap() { # NAME -> prefix command for perf record, or nothing
+  if [ "$perf" = 1 ] && command -v perf >/dev/null; then
+    echo "perf record -q -g -o $runs_dir/$1.perf.data --"
+  fi
+}
+
+results=()      # summary rows: "target|measured|verdict"
+add_row() { results+=("$1|$2|$3"); }
+details=""      # markdown detail sections
+add_detail() { details+="$1"$'\n'; }
+
+# ---------------------------------------------------------------- (a) CPU-bound
+
+if want cpu; then
+  cpu_rows=""
+  declare -A rss_by_scale=()
+  count_problems=""
+  for n in $scales; do
+    name="cpu-$n"
+    log "CPU-bound, ~$n records: mock without latency or rate limits"
+    mix="$(mix_args "$n")"
+    # shellcheck disable=SC2086
+    start_mock "$name" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
+    curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.json"
+    expected="$(grep -o '[0-9][0-9]*' "$runs_dir/$name.counts.json" | paste -sd+ | bc)"
+    write_config "$runs_dir/$name.config.json" "$mock_url"
+
+    # Raw baseline first (warms the mock's code and the page cache the same way for both).
+    log "  raw baseline (raw-fetch), $expected records"
+    raw_load="$(load_now)"
+    m0="$(mock_cpu)"; t0="$(now_s)"
+    # shellcheck disable=SC2046
+    /usr/bin/time -v -o "$runs_dir/$name.raw.time" $(perf_wrap "$name.raw") "$bin/raw-fetch" \
+      --url "$mock_url" --start "$start_date" --concurrency "$concurrency" \
+      >"$runs_dir/$name.raw.out" 2>"$runs_dir/$name.raw.err" || die "raw-fetch failed: $(tail -3 "$runs_dir/$name.raw.err")"
+    t1="$(now_s)"; m1="$(mock_cpu)"
+    raw_wall="$(fsub "$t1" "$t0")"; raw_mock_cpu="$(fsub "$m1" "$m0")"
+    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.raw.summary.json"
+    stop_mock
+
+    # The connector against a fresh mock with the same data (so request counts are its own).
+    # shellcheck disable=SC2086
+    start_mock "$name.c" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
+    write_config "$runs_dir/$name.config.json" "$mock_url"
+    log "  connector: source-botmaker read (all nine streams, stdout counted through a pipe)"
+    conn_load="$(load_now)"
+    m0="$(mock_cpu)"; t0="$(now_s)"
+    set +e
+    # shellcheck disable=SC2046,SC2086
+    /usr/bin/time -v -o "$runs_dir/$name.conn.time" env $cpu_env $(perf_wrap "$name.conn") "$bin/source-botmaker" read \
+      --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
+      2>"$runs_dir/$name.conn.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.count" 2>"$runs_dir/$name.count.err"
+    status=("${PIPESTATUS[@]}")
+    set -e
+    t1="$(now_s)"; m1="$(mock_cpu)"
+    conn_wall="$(fsub "$t1" "$t0")"; conn_mock_cpu="$(fsub "$m1" "$m0")"
+    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.conn.summary.json"
+    curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.json"
+    "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.conn.summary.json" \
+      >"$runs_dir/$name.conn.limits"
+    stop_mock
+    [ "${status[0]}" = 0 ] || echo "run.sh: WARNING: the connector exited with ${status[0]} (see $runs_dir/$name.conn.err)" >&2
+
+    # Figures
+    conn_records="$(kv "$runs_dir/$name.conn.count" records)"
+    raw_records="$(kv "$runs_dir/$name.raw.out" records)"
+    conn_user="$(tv_user "$runs_dir/$name.conn.time")"; conn_sys="$(tv_sys "$runs_dir/$name.conn.time")"
+    raw_user="$(tv_user "$runs_dir/$name.raw.time")"; raw_sys="$(tv_sys "$runs_dir/$name.raw.time")"
+    conn_cpu="$(awk -v a="$conn_user" -v b="$conn_sys" 'BEGIN { printf "%.2f", a + b }')"
+    raw_cpu="$(awk -v a="$raw_user" -v b="$raw_sys" 'BEGIN { printf "%.2f", a + b }')"
+    conn_rss="$(tv_rss_kb "$runs_dir/$name.conn.time")"; raw_rss="$(tv_rss_kb "$runs_dir/$name.raw.time")"
+    conn_rps="$(awk -v r="$conn_records" -v w="$conn_wall" 'BEGIN { printf "%.0f", r / w }')"
+    raw_rps="$(awk -v r="$raw_records" -v w="$raw_wall" 'BEGIN { printf "%.0f", r / w }')"
+    conn_rpc="$(awk -v r="$conn_records" -v c="$conn_cpu" 'BEGIN { if (c > 0) printf "%.0f", r / c; else print "-" }')"
+    raw_rpc="$(awk -v r="$raw_records" -v c="$raw_cpu" 'BEGIN { if (c > 0) printf "%.0f", r / c; else print "-" }')"
+    conn_bytes="$(kv "$runs_dir/$name.conn.count" bytes)"
+    raw_bytes="$(kv "$runs_dir/$name.raw.out" bytes)"
+    conn_reqs="$(grep -o '"total":[0-9]*' "$runs_dir/$name.conn.summary.json" | cut -d: -f2)"
+    raw_reqs="$(kv "$runs_dir/$name.raw.out" requests)"
+    limiter_floor="$(kv "$runs_dir/$name.conn.limits" ceiling_at_made_requests_s)"
+    limiter_stream="$(kv "$runs_dir/$name.conn.limits" ceiling_at_made_requests_stream)"
+    ratio="$(fdiv "$conn_rps" "$raw_rps")"
+    counts_ok="$(check_counts "$runs_dir/$name.conn.count" "$runs_dir/$name.counts.json" "$runs_dir/$name.counts.after.json")"
+    [ "${status[0]}" = 0 ] || counts_ok="exit ${status[0]}; $counts_ok"
+    [ "$counts_ok" = ok ] || count_problems="$count_problems ~$n: $counts_ok;"
+    rss_by_scale[$n]="$conn_rss"
+
+    cpu_rows+="| ~$n | connector | $conn_records | $conn_wall | $conn_rps | $conn_user | $conn_sys | $conn_rpc | $(mb "$conn_rss") | $(mb_bytes "$conn_bytes") (stdout) | $conn_reqs | $conn_mock_cpu | $conn_load |"$'\n'
+    cpu_rows+="| ~$n | raw baseline | $raw_records | $raw_wall | $raw_rps | $raw_user | $raw_sys | $raw_rpc | $(mb "$raw_rss") | $(mb_bytes "$raw_bytes") (bodies) | $raw_reqs | $raw_mock_cpu | $raw_load |"$'\n'
+
+    pct="$(awk -v r="$ratio" 'BEGIN { printf "%.0f%%", r * 100 }')"
+    verdict="$(awk -v r="$ratio" 'BEGIN { print (r >= 0.70) ? "PASS" : "MISS" }')"
+    note=""
+    # Is the connector's wall time its own client-side rate limiter's floor?
+    if awk -v w="$conn_wall" -v f="$limiter_floor" 'BEGIN { exit !(f > 0.5 && w < f * 1.15 && w > f * 0.85) }'; then
+      note=" — bound by the connector's own rate limiter (floor $limiter_floor s on $limiter_stream)"
+    fi
+    add_row "CPU ~$n records: connector records/s ≥ 70 % of raw baseline" \
+      "$conn_rps vs $raw_rps rec/s = $pct$note" "$verdict"
+    add_row "(info) CPU ~$n records: records per CPU-second (user+sys), connector vs raw baseline" \
+      "$conn_rpc vs $raw_rpc = $(awk -v a="$conn_cpu" -v b="$raw_cpu" 'BEGIN { if (a > 0) printf "%.0f%%", b / a * 100; else print "-" }')" "—"
+    echo "   connector: $conn_records records in $conn_wall s ($conn_rps rec/s), CPU ${conn_cpu} s, RSS $(mb "$conn_rss") MB; baseline: $raw_records in $raw_wall s ($raw_rps rec/s), CPU ${raw_cpu} s; counts $counts_ok" >&2
+  done
+
+  # RSS targets over the scales
+  max_rss=0; min_rss=999999999; rss_list=""
+  for n in $scales; do
+    r="${rss_by_scale[$n]}"
+    [ "$r" -gt "$max_rss" ] && max_rss="$r"
+    [ "$r" -lt "$min_rss" ] && min_rss="$r"
+    rss_list="$rss_list ~$n: $(mb "$r") MB,"
+  done
+  first_scale="$(echo "$scales" | awk '{print $1}')"; last_scale="$(echo "$scales" | awk '{print $NF}')"
+  add_row "CPU: connector peak RSS ≤ 15 MB at every scale" "max $(mb "$max_rss") MB (${rss_list%,} )" \
+    "$(awk -v k="$max_rss" 'BEGIN { print (k <= 15 * 1024) ? "PASS" : "MISS" }')"
+  add_row "CPU: peak RSS flat (within 2 MB) from ~$first_scale to ~$last_scale records" \
+    "spread $(mb $((max_rss - min_rss))) MB" "$(awk -v d=$((max_rss - min_rss)) 'BEGIN { print (d <= 2 * 1024) ? "PASS" : "MISS" }')"
+  add_row "(check) CPU: connector emitted exactly the mock's records, exit 0" \
+    "${count_problems:-every stream equal at every scale}" "$([ -z "$count_problems" ] && echo PASS || echo FAIL)"
+
+  add_detail "### (a) CPU-bound: mock without latency and rate limits, max_concurrent_requests=$concurrency"
+  add_detail ""
+  add_detail "| scale | program | records | wall s | records/s | user s | sys s | records per CPU-s | peak RSS MB | output MB | requests | mock CPU s | load at start |"
+  add_detail "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  add_detail "${cpu_rows%$'\n'}"
+  add_detail ""
+  add_detail "Connector environment in this mode: \`${cpu_env:-(none)}\`. Per-stream requests and the connector's own rate-limit floor of the largest run:"
+  add_detail ""
+  add_detail "$(grep '^|' "$runs_dir/cpu-$last_scale.conn.limits")"
+  add_detail ""
+fi
+
+# ---------------------------------------------------------------- (b) rate-limit-bound
+
+if want rate; then
+  name="rate-$rate_total"
+  rate_load="$(load_now)"
+  log "rate-limit-bound, ~$rate_total records: mock with ${latency_ms} ms latency and the documented rate limits"
+  mix="$(mix_args "$rate_total")"
+  # shellcheck disable=SC2086
+  start_mock "$name" --latency-ms "$latency_ms" --anchor "$anchor" --span-days 30 $mix
+  curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.json"
+  write_config "$runs_dir/$name.config.json" "$mock_url"
+  # The ceiling can be computed before the run (the table is printed again after it).
+  echo '{"by_endpoint":{},"by_status":{},"total":0,"rate_limited":0}' >"$runs_dir/$name.empty.json"
+  pre="$("$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.empty.json")"
+  echo "   rate-limit ceiling: $(echo "$pre" | sed -n 's/^ceiling_s=//p') s ($(echo "$pre" | sed -n 's/^ceiling_stream=//p')); running the connector..." >&2
+  m0="$(mock_cpu)"; t0="$(now_s)"
+  set +e
+  /usr/bin/time -v -o "$runs_dir/$name.conn.time" "$bin/source-botmaker" read \
+    --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
+    2>"$runs_dir/$name.conn.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.count" 2>"$runs_dir/$name.count.err"
+  status=("${PIPESTATUS[@]}")
+  set -e
+  t1="$(now_s)"; m1="$(mock_cpu)"
+  wall="$(fsub "$t1" "$t0")"; rate_mock_cpu="$(fsub "$m1" "$m0")"
+  curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.summary.json"
+  curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.json"
+  stop_mock
+  "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.summary.json" >"$runs_dir/$name.ceiling"
+  ceiling_s="$(kv "$runs_dir/$name.ceiling" ceiling_s)"
+  ceiling_stream="$(kv "$runs_dir/$name.ceiling" ceiling_stream)"
+  ceiling_ov="$(kv "$runs_dir/$name.ceiling" ceiling_overlap_s)"
+  at_made="$(kv "$runs_dir/$name.ceiling" ceiling_at_made_requests_s)"
+  at_made_stream="$(kv "$runs_dir/$name.ceiling" ceiling_at_made_requests_stream)"
+  n429="$(kv "$runs_dir/$name.ceiling" status_429)"; n429="${n429:-0}"
+  limited="$(kv "$runs_dir/$name.ceiling" rate_limited)"
+  records="$(kv "$runs_dir/$name.conn.count" records)"
+  counts_ok="$(check_counts "$runs_dir/$name.conn.count" "$runs_dir/$name.counts.json" "$runs_dir/$name.counts.after.json")"
+  [ "${status[0]}" = 0 ] || counts_ok="exit ${status[0]}; $counts_ok"
+  over="$(awk -v w="$wall" -v c="$ceiling_s" 'BEGIN { printf "%+.1f%%", (w / c - 1) * 100 }')"
+  add_row "Rate: wall time within 10 % of the rate-limit ceiling (~$rate_total records, ${latency_ms} ms latency)" \
+    "$wall s vs ceiling $ceiling_s s on $ceiling_stream ($over; $ceiling_ov s counting the tickets overlap); at the requests actually made: $at_made s ($at_made_stream)" \
+    "$(awk -v w="$wall" -v c="$ceiling_s" 'BEGIN { print (w <= c * 1.10) ? "PASS" : "MISS" }')"
+  add_row "Rate: zero 429 responses" "$n429 (rate limiter: $limited)" "$([ "$n429" = 0 ] && echo PASS || echo MISS)"
+  add_row "(check) Rate: connector emitted exactly the mock's records, exit 0" "$counts_ok" \
+    "$([ "$counts_ok" = ok ] && echo PASS || echo FAIL)"
+  add_detail "### (b) Rate-limit-bound: ${latency_ms} ms latency, documented rate limits, max_concurrent_requests=$concurrency"
+  add_detail ""
+  add_detail "Wall $wall s for $records records; connector user $(tv_user "$runs_dir/$name.conn.time") s, sys $(tv_sys "$runs_dir/$name.conn.time") s, peak RSS $(mb "$(tv_rss_kb "$runs_dir/$name.conn.time")") MB; mock CPU $rate_mock_cpu s; load at start $rate_load."
+  add_detail "Ceiling = max over streams of min requests / rate (streams run concurrently): $ceiling_s s on $ceiling_stream; $ceiling_ov s counting tickets' 10-item page overlap."
+  add_detail ""
+  add_detail "$(grep '^|' "$runs_dir/$name.ceiling")"
+  add_detail ""
+  echo "   wall $wall s, ceiling $ceiling_s s ($over), 429s: $n429" >&2
+fi
+
+# ---------------------------------------------------------------- (c) spec cold start
+
+if want spec; then
+  log "spec cold start ($spec_runs runs)"
+  if command -v hyperfine >/dev/null; then
+    hyperfine -N --warmup 10 --runs "$spec_runs" --export-json "$runs_dir/spec.json" \
+      "$bin/source-botmaker spec" >"$runs_dir/spec.hyperfine.txt" 2>&1 || die "hyperfine failed: $(tail -5 "$runs_dir/spec.hyperfine.txt")"
+    spec_mean="$(grep -o '"mean": *[0-9.e-]*' "$runs_dir/spec.json" | head -1 | awk -F: '{ printf "%.2f", $2 * 1000 }')"
+    spec_min="$(grep -o '"min": *[0-9.e-]*' "$runs_dir/spec.json" | head -1 | awk -F: '{ printf "%.2f", $2 * 1000 }')"
+    how="hyperfine -N, $spec_runs runs"
+  else
+    "$bin/bench-tool" spawn-time --runs "$spec_runs" -- "$bin/source-botmaker" spec >"$runs_dir/spec.loop.txt"
+    spec_mean="$(kv "$runs_dir/spec.loop.txt" mean_ms | awk '{ printf "%.2f", $1 }')"
+    spec_min="$(kv "$runs_dir/spec.loop.txt" min_ms | awk '{ printf "%.2f", $1 }')"
+    how="spawn loop, $spec_runs runs"
+  fi
+  add_row "spec cold start ≤ 5 ms (mean)" "mean $spec_mean ms, min $spec_min ms ($how)" \
+    "$(awk -v m="$spec_mean" 'BEGIN { print (m <= 5) ? "PASS" : "MISS" }')"
+  echo "   mean $spec_mean ms, min $spec_min ms" >&2
+fi
+
+# ---------------------------------------------------------------- summary
+
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
+dirty="$(git -C "$root" status --porcelain -- src mock Cargo.toml 2>/dev/null | grep -q . && echo ' (+ uncommitted changes in src/ or mock/)' || true)"
+cpu_model="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')"
+{
+  echo "# source-botmaker benchmark results"
+  echo
+  echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) · commit $commit$dirty · $(nproc) CPUs (${cpu_model:-unknown}), shared by the mock, the connector and the baseline · \`bench/run.sh ${*:-all}\`"
+  echo
+  echo "| target | measured | verdict |"
+  echo "|---|---|---|"
+  for r in "${results[@]}"; do
+    IFS='|' read -r t m v <<<"$r"
+    echo "| $t | $m | **$v** |"
+  done
+  echo
+  printf '%s' "$details"
+} >"$runs_dir/summary.md"
+mkdir -p "$(dirname "$out_md")"
+cp "$runs_dir/summary.md" "$out_md"
+echo
+cat "$runs_dir/summary.md"
+echo
+echo "(written to ${out_md#"$root"/}; raw files in ${runs_dir#"$root"/})"
