@@ -114,7 +114,6 @@ ensure_venv() {
   log "creating $VENV (pip install -r requirements.txt -c constraints.txt)"
   rm -rf "$VENV"
   run_logged venv "$py" -m venv "$VENV"
-  run_logged pip-upgrade "$VENV/bin/python" -m pip install --disable-pip-version-check -q --upgrade pip
   run_logged pip-install "$VENV/bin/python" -m pip install --disable-pip-version-check \
     -r "$AT_DIR/requirements.txt" -c "$AT_DIR/constraints.txt"
   printf '%s\n' "$want" >"$stamp"
