@@ -86,6 +86,25 @@ fi
 for b in source-botmaker botmaker-mock raw-fetch bench-tool; do
   [ -x "$bin/$b" ] || die "$bin/$b is missing (run without --no-build)"
 done
+# --perf: the release binaries are stripped, so profile copies built with symbols and line
+# tables (same optimisation, LTO and codegen units) in a target directory of their own.
+conn_bin="$bin/source-botmaker"
+raw_bin="$bin/raw-fetch"
+if [ "$perf" = 1 ]; then
+  command -v perf >/dev/null || {
+    log "installing perf"
+    { apt-get install -y -qq linux-perf || { apt-get update -qq && apt-get install -y -qq linux-perf; }; } >/dev/null 2>&1 || true
+  }
+  command -v perf >/dev/null || die "--perf needs perf (Debian package linux-perf)"
+  perf_target="$target/bench-perf"
+  log "building unstripped copies for perf into ${perf_target#"$root"/}"
+  export CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
+  (cd "$root" && cargo build --release --locked -p source-botmaker --target-dir "$perf_target")
+  (cd "$here" && cargo build --release --locked --target-dir "$perf_target")
+  unset CARGO_PROFILE_RELEASE_STRIP CARGO_PROFILE_RELEASE_DEBUG
+  conn_bin="$perf_target/release/source-botmaker"
+  raw_bin="$perf_target/release/raw-fetch"
+fi
 
 # ---------------------------------------------------------------- helpers
 
@@ -192,9 +211,16 @@ load_now() {
 }
 
 perf_wrap() { # NAME -> prefix command for perf record, or nothing
-  if [ "$perf" = 1 ] && command -v perf >/dev/null; then
-    echo "perf record -q -g -o $runs_dir/$1.perf.data --"
+  if [ "$perf" = 1 ]; then
+    echo "perf record -q -F 999 -o $runs_dir/$1.perf.data --"
   fi
+}
+perf_top() { # NAME -> writes NAME.perf.txt (top symbols, self time) and prints its head
+  [ "$perf" = 1 ] && [ -f "$runs_dir/$1.perf.data" ] || return 0
+  perf report -i "$runs_dir/$1.perf.data" --no-children --sort dso,sym --stdio -g none 2>/dev/null \
+    | grep -v '^#' | grep '%' | head -n 40 >"$runs_dir/$1.perf.txt" || true
+  echo "   perf, $1 (self time, top 15; all in ${runs_dir#"$root"/}/$1.perf.txt):" >&2
+  head -n 15 "$runs_dir/$1.perf.txt" | sed 's/^/     /' >&2
 }
 
 results=()      # summary rows: "target|measured|verdict"
@@ -223,7 +249,7 @@ if want cpu; then
     raw_load="$(load_now)"
     m0="$(mock_cpu)"; t0="$(now_s)"
     # shellcheck disable=SC2046
-    /usr/bin/time -v -o "$runs_dir/$name.raw.time" $(perf_wrap "$name.raw") "$bin/raw-fetch" \
+    /usr/bin/time -v -o "$runs_dir/$name.raw.time" $(perf_wrap "$name.raw") "$raw_bin" \
       --url "$mock_url" --start "$start_date" --concurrency "$concurrency" \
       >"$runs_dir/$name.raw.out" 2>"$runs_dir/$name.raw.err" || die "raw-fetch failed: $(tail -3 "$runs_dir/$name.raw.err")"
     t1="$(now_s)"; m1="$(mock_cpu)"
@@ -240,7 +266,7 @@ if want cpu; then
     m0="$(mock_cpu)"; t0="$(now_s)"
     set +e
     # shellcheck disable=SC2046,SC2086
-    /usr/bin/time -v -o "$runs_dir/$name.conn.time" env $cpu_env $(perf_wrap "$name.conn") "$bin/source-botmaker" read \
+    /usr/bin/time -v -o "$runs_dir/$name.conn.time" env $cpu_env $(perf_wrap "$name.conn") "$conn_bin" read \
       --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
       2>"$runs_dir/$name.conn.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.count" 2>"$runs_dir/$name.count.err"
     status=("${PIPESTATUS[@]}")
@@ -277,6 +303,8 @@ if want cpu; then
     [ "${status[0]}" = 0 ] || counts_ok="exit ${status[0]}; $counts_ok"
     [ "$counts_ok" = ok ] || count_problems="$count_problems ~$n: $counts_ok;"
     rss_by_scale[$n]="$conn_rss"
+    perf_top "$name.raw"
+    perf_top "$name.conn"
 
     cpu_rows+="| ~$n | connector | $conn_records | $conn_wall | $conn_rps | $conn_user | $conn_sys | $conn_rpc | $(mb "$conn_rss") | $(mb_bytes "$conn_bytes") (stdout) | $conn_reqs | $conn_mock_cpu | $conn_load |"$'\n'
     cpu_rows+="| ~$n | raw baseline | $raw_records | $raw_wall | $raw_rps | $raw_user | $raw_sys | $raw_rpc | $(mb "$raw_rss") | $(mb_bytes "$raw_bytes") (bodies) | $raw_reqs | $raw_mock_cpu | $raw_load |"$'\n'
@@ -311,6 +339,7 @@ if want cpu; then
   add_row "(check) CPU: connector emitted exactly the mock's records, exit 0" \
     "${count_problems:-every stream equal at every scale}" "$([ -z "$count_problems" ] && echo PASS || echo FAIL)"
 
+  [ "$perf" = 1 ] && add_detail "**Run under perf record (--perf): CPU, wall and RSS figures include perf's overhead and are not comparable with normal runs.**"$'\n'
   add_detail "### (a) CPU-bound: mock without latency and rate limits, max_concurrent_requests=$concurrency"
   add_detail ""
   add_detail "| scale | program | records | wall s | records/s | user s | sys s | records per CPU-s | peak RSS MB | output MB | requests | mock CPU s | load at start |"
