@@ -3,7 +3,8 @@
 # Debian mirror, crates.io, rustup and PyPI):
 #   1. image        acceptance-tests/build-image.sh    static binary + runtime stage of the Dockerfile, <= 15 MB
 #   2. container    acceptance-tests/container-smoke.sh  spec/check/discover/read in the image vs the mock
-#   3. python venv  airbyte-cdk + PyAirbyte, pinned (acceptance-tests/requirements.txt, constraints.txt)
+#   3. python venv  airbyte-cdk + PyAirbyte, pinned (acceptance-tests/requirements.txt, constraints.txt);
+#                   created in the background during step 1
 #   4. cdk tests    acceptance-tests/run-cdk-tests.sh  airbyte-cdk's standard tests on the image
 #   5. pyairbyte    acceptance-tests/run-pyairbyte.sh  PyAirbyte -> DuckDB, row counts vs the mock
 # Idempotent; apt/pip/cargo/podman output goes to acceptance-tests/.work/logs and is shown on failure.
@@ -39,15 +40,37 @@ summary() {
 }
 
 total_start=$(date +%s)
+# The venv (pip: network-bound) is created in the background while the image builds (cargo:
+# CPU-bound); step "python venv" waits for it and reports its own duration.
+LOGS=${PACKAGING_WORK:-$AT/.work}/logs
+mkdir -p "$LOGS"
+(
+  s=$(date +%s%N)
+  rc=0
+  bash -c ". '$AT/lib.sh' && ensure_venv" >"$LOGS/venv-step.log" 2>&1 || rc=$?
+  echo "$rc $((($(date +%s%N) - s) / 1000000))" >"$LOGS/venv-step.result"
+) &
+venv_pid=$!
+wait_venv() {
+  wait "$venv_pid" || true
+  cat "$LOGS/venv-step.log"
+  local rc ms
+  read -r rc ms <"$LOGS/venv-step.result"
+  echo "(created in the background in $((ms / 1000)).$((ms % 1000 / 100)) s)"
+  return "$rc"
+}
+rm -f "$LOGS/venv-step.result"
+
 step image bash "$AT/build-image.sh"
 if [ "$failed" -ne 0 ]; then
+  wait "$venv_pid" || true
   summary
   echo ":::: packaging FAILED: the image could not be built" >&2
   exit 1
 fi
 export SKIP_IMAGE_BUILD=1 SKIP_CARGO_BUILD=1
 step container bash "$AT/container-smoke.sh"
-step "python venv" bash -c ". '$AT/lib.sh' && ensure_venv"
+step "python venv" wait_venv
 step "cdk tests" bash "$AT/run-cdk-tests.sh"
 step pyairbyte bash "$AT/run-pyairbyte.sh"
 summary
