@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::input::shorten;
 use crate::protocol::redact::register_secret;
 use crate::time::parse_datetime;
 
@@ -222,14 +223,15 @@ fn parse_start_date(raw: &str) -> std::result::Result<DateTime<Utc>, String> {
     };
     let Some(date) = parsed else {
         return Err(format!(
-            "must be a date like 2024-01-01 or a UTC date-time like 2024-01-01T00:00:00Z, got {raw:?}."
+            "must be a date like 2024-01-01 or a UTC date-time like 2024-01-01T00:00:00Z, got {:?}.",
+            shorten(raw)
         ));
     };
     if date.timestamp() < 0 {
-        return Err(format!("must be after 1970-01-01, got {raw:?}."));
+        return Err(format!("must be after 1970-01-01, got {:?}.", shorten(raw)));
     }
     if date > Utc::now() {
-        return Err(format!("is in the future ({raw}); set a date in the past."));
+        return Err(format!("is in the future ({}); set a date in the past.", shorten(raw)));
     }
     Ok(date)
 }
@@ -238,22 +240,23 @@ fn parse_start_date(raw: &str) -> std::result::Result<DateTime<Utc>, String> {
 /// proxies), because the token travels in a header.
 fn parse_api_url(raw: &str) -> std::result::Result<Url, String> {
     let raw = raw.trim();
-    let url = Url::parse(raw).map_err(|e| format!("is not a valid URL ({e}): {raw:?}."))?;
+    let shown = shorten(raw);
+    let url = Url::parse(raw).map_err(|e| format!("is not a valid URL ({e}): {shown:?}."))?;
     if url.host_str().is_none() {
-        return Err(format!("must name a host, got {raw:?}."));
+        return Err(format!("must name a host, got {shown:?}."));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err("must not contain a user name or password; the token goes in access_token.".into());
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("must not contain a query string or fragment, got {raw:?}."));
+        return Err("must not contain a query string or fragment (the token goes in access_token).".into());
     }
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
             return Err(format!(
-                "must use https:// (plain http is only allowed to a loopback address such as 127.0.0.1), got {raw:?}."
+                "must use https:// (plain http is only allowed to a loopback address such as 127.0.0.1), got {shown:?}."
             ))
         }
         other => return Err(format!("must be an https:// URL, got scheme {other:?}.")),

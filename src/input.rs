@@ -50,6 +50,17 @@ pub fn parse_json_bytes(bytes: &[u8], subject: &str) -> Result<Value> {
     })
 }
 
+/// At most 80 characters of a value the user gave, for quoting it in a message: enough to
+/// recognise it, never a megabyte of it.
+pub fn shorten(value: &str) -> String {
+    const MAX: usize = 80;
+    if value.chars().count() <= MAX {
+        value.to_string()
+    } else {
+        format!("{}…", value.chars().take(MAX).collect::<String>())
+    }
+}
+
 /// Deserializes `value` into `T`, naming the offending field on failure.
 pub fn from_value_at<T: DeserializeOwned>(value: Value, subject: &str) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {

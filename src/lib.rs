@@ -149,7 +149,7 @@ fn check_connection<W: Write>(config: &Config, writer: &mut MessageWriter<W>) ->
         .build()
         .map_err(|e| Error::system(format!("Could not start the async runtime: {e}")))?;
     let url = client.endpoint_url(channels, &[]);
-    let result = runtime.block_on(client.fetch_page(channels, &url)).map(|_| ());
+    let result = runtime.block_on(client.fetch_page(channels, &url, http::Page::First)).map(|_| ());
     for (level, message) in logs.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
         let _ = writer.log(level, &message);
     }

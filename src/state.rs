@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::input::shorten;
 use crate::time::parse_datetime;
 
 /// The raw state blobs per stream name; `None` means "reset this stream" (`stream_state: null`).
@@ -126,9 +127,9 @@ impl InputState {
         match map.get(cursor_field) {
             None | Some(Value::Null) if map.is_empty() || map.get(cursor_field).is_some() => Ok(None),
             None => Err(problem(format!("has no `{cursor_field}` cursor (found {})", keys(map)))),
-            Some(Value::String(raw)) => parse_datetime(raw)
-                .map(Some)
-                .ok_or_else(|| problem(format!("has `{cursor_field}` = {raw:?}, which is not an RFC 3339 date-time"))),
+            Some(Value::String(raw)) => parse_datetime(raw).map(Some).ok_or_else(|| {
+                problem(format!("has `{cursor_field}` = {:?}, which is not an RFC 3339 date-time", shorten(raw)))
+            }),
             Some(other) => {
                 Err(problem(format!("has `{cursor_field}` of type {}, not a date-time string", kind_of(other))))
             }

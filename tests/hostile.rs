@@ -527,7 +527,7 @@ fn catalog_cases() -> Vec<Case> {
             streams(json!([stream_entry("dashboards", json!("full_refresh"))])),
             &["'dashboards'"],
         ),
-        case("empty stream name", K, streams(json!([stream_entry("", json!("full_refresh"))])), &["''"]),
+        case("empty stream name", K, streams(json!([stream_entry("", json!("full_refresh"))])), &["streams[0].stream.name"]),
         case(
             "stream name with a zero-width space",
             K,
@@ -770,7 +770,7 @@ fn hostile_config_catalog_and_state_files_get_clear_errors_and_never_a_panic() {
 /// the redactor only masks the token's raw and percent-encoded forms, so a token containing
 /// those characters, pasted into another field, is printed.
 #[test]
-#[ignore = "bug: config errors echo values Debug-escaped, so a token with a quote or backslash pasted into start_date or api_url is printed"]
+
 fn a_token_pasted_into_another_config_field_is_masked_in_the_error() {
     let fixture = Fixture::new();
     let url = fixture.mock.base_url();
@@ -792,7 +792,7 @@ fn a_token_pasted_into_another_config_field_is_masked_in_the_error() {
 /// "invalid at `[0]`: invalid type: map, expected a sequence" (no mention that an object with
 /// `streams` is wanted), null is "expected struct RawCatalog" (an internal type name).
 #[test]
-#[ignore = "bug: a catalog that is an array, null or a string gets serde wording (`[0]`, `struct RawCatalog`), not what a catalog should be"]
+
 fn a_catalog_of_the_wrong_shape_is_explained_in_the_users_terms() {
     let fixture = Fixture::new();
     let entry = stream_entry("chats", json!("full_refresh"));
@@ -826,7 +826,7 @@ fn a_catalog_of_the_wrong_shape_is_explained_in_the_users_terms() {
 /// the user excluded. Expected: such a cursor is refused with a config_error naming the
 /// stream, or reading starts no earlier than `start_date`.
 #[test]
-#[ignore = "bug: a state cursor before start_date (year 1000, epoch 0) is honoured and plans thousands of long-term-search windows"]
+
 fn a_state_cursor_centuries_before_start_date_does_not_start_centuries_of_requests() {
     let fixture = Fixture::new();
     let start_date = fixture.mock.data_start();
@@ -928,12 +928,13 @@ fn api_cases() -> Vec<ApiCase> {
         });
     }
     // /contacts pages by a bare token, so any string is a plausible token: it is sent back and
-    // the API refuses it with a 400, reported as a config_error carrying the API's message.
+    // the API refuses it with a 400. Nothing in the config is wrong, so it is a system_error
+    // carrying the API's message.
     cases.push(ApiCase {
         name: "nextPage not a URL",
         stream: Stream::Contacts,
         scenario: Scenario::NextPageNotUrl,
-        expect: Some(("config_error", &["400", "Invalid page token"])),
+        expect: Some(("system_error", &["400", "Invalid page token", "next page"])),
     });
     cases.push(ApiCase {
         name: "429 forever",
@@ -1134,7 +1135,7 @@ fn keys_no_panic(run: &Run, stream: &str) -> Result<HashSet<String>, String> {
 /// reject such rows). Expected: an error naming the stream, or at least a WARN log saying how
 /// many records of which stream lacked `id`.
 #[test]
-#[ignore = "bug: items lacking the source-defined primary key `id` are emitted with no error and no warning"]
+
 fn records_without_their_primary_key_are_not_emitted_silently() {
     let mut cfg = MockConfig::with_scale(20);
     cfg.token = TOKEN.to_string();

@@ -177,9 +177,11 @@ impl ApiClient {
     }
 
     /// GETs `url` and parses it with the stream's codec, retrying what is worth retrying.
-    pub async fn fetch_page(&self, stream: &StreamDef, url: &Url) -> Result<Fetched> {
+    /// `page` says whether the connector built the URL or Botmaker handed it over as `nextPage`.
+    pub async fn fetch_page(&self, stream: &StreamDef, url: &Url, page: Page) -> Result<Fetched> {
         self.check_same_origin(stream, url)?;
         let what = format!("GET {}", url.path());
+        let call = Call { stream, url, what: &what, page };
         let mut delays = self.policy.delays();
         let started = Instant::now();
         let mut attempts = 0u32;
@@ -196,7 +198,7 @@ impl ApiClient {
             if uses_lts {
                 stats.long_term_searches.fetch_add(1, Ordering::Relaxed);
             }
-            let (reason, retry_after) = match self.attempt(stream, url, &what).await {
+            let (reason, retry_after) = match self.attempt(&call).await {
                 Ok(decoded) => return Ok(Fetched { decoded, permit, attempts }),
                 Err(Failure::Fatal(e)) => return Err(e.with_internal(format!("{what} ({})", url.as_str()))),
                 Err(Failure::Retry { reason, retry_after }) => (reason, retry_after),
@@ -229,11 +231,11 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(&self, stream: &StreamDef, url: &Url, what: &str) -> std::result::Result<Decoded, Failure> {
+    async fn attempt(&self, call: &Call<'_>) -> std::result::Result<Decoded, Failure> {
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert("access-token", self.token.clone());
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let response = match self.http.get(url.clone()).headers(headers).send().await {
+        let response = match self.http.get(call.url.clone()).headers(headers).send().await {
             Ok(r) => r,
             Err(e) => return Err(Failure::Retry { reason: describe_transport_error(&e), retry_after: None }),
         };
@@ -253,28 +255,44 @@ impl ApiClient {
                 retry_after: None,
             });
         }
-        let outcome = self.outcome(status, body.as_slice(), retry_after, location, what, stream);
+        let answer = Answer { status, body: body.as_slice(), retry_after, location };
+        let outcome = if status == StatusCode::OK {
+            call.stream.codec.decode(answer.body).map_err(|why| Failure::Retry {
+                reason: format!("unexpected response body ({why}); it starts with: {}", excerpt(answer.body)),
+                retry_after: None,
+            })
+        } else {
+            Err(classify(call, &answer, &self.base))
+        };
         self.buffers.give(body);
         outcome
     }
+}
 
-    fn outcome(
-        &self,
-        status: StatusCode,
-        body: &[u8],
-        retry_after: Option<Duration>,
-        location: Option<String>,
-        what: &str,
-        stream: &StreamDef,
-    ) -> std::result::Result<Decoded, Failure> {
-        if status == StatusCode::OK {
-            return stream.codec.decode(body).map_err(|why| Failure::Retry {
-                reason: format!("unexpected response body ({why}); it starts with: {}", excerpt(body)),
-                retry_after: None,
-            });
-        }
-        Err(classify(status, body, retry_after, location, what, stream, &self.base))
-    }
+/// Who produced a page's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The connector built it from the config and the stream's rules.
+    First,
+    /// Botmaker returned it as `nextPage`.
+    Next,
+}
+
+/// One page request, for decisions and messages.
+struct Call<'a> {
+    stream: &'a StreamDef,
+    url: &'a Url,
+    /// "GET /v2.0/chats".
+    what: &'a str,
+    page: Page,
+}
+
+/// A response other than a parsed page.
+struct Answer<'a> {
+    status: StatusCode,
+    body: &'a [u8],
+    retry_after: Option<Duration>,
+    location: Option<String>,
 }
 
 /// Reads the whole body into `buf`, chunk by chunk (no intermediate copy).
@@ -286,15 +304,9 @@ async fn read_body(mut response: reqwest::Response, buf: &mut Vec<u8>) -> reqwes
 }
 
 /// Decides what a non-200 response means.
-fn classify(
-    status: StatusCode,
-    body: &[u8],
-    retry_after: Option<Duration>,
-    location: Option<String>,
-    what: &str,
-    stream: &StreamDef,
-    base: &Url,
-) -> Failure {
+fn classify(call: &Call<'_>, answer: &Answer<'_>, base: &Url) -> Failure {
+    let (status, body, retry_after, what, stream) =
+        (answer.status, answer.body, answer.retry_after, call.what, call.stream);
     let api_message = api_error_text(body);
     let code = status.as_u16();
     match code {
@@ -303,8 +315,14 @@ fn classify(
         401 | 403 => Failure::Fatal(Error::config(format!(
             "Botmaker rejected the access token (HTTP {code} on {what}): regenerate it in Botmaker under Configuration → Integrations → API and update the source's access_token."
         ))),
+        400 if call.page == Page::Next => Failure::Fatal(Error::system(format!(
+            "Botmaker refused the next page of stream '{}' (HTTP 400: {}), an address it had returned itself. Retry the sync later; if it persists, report it to Botmaker support.",
+            stream.name,
+            api_message.as_deref().unwrap_or("no details").trim_end_matches('.')
+        ))),
         400 => {
             let detail = api_message.clone().unwrap_or_else(|| format!("no details; body starts with {}", excerpt(body)));
+            let detail = detail.trim_end_matches('.');
             let hint = if detail.contains("LONG_TERM_SEARCH_PARAM_REQUIRED") {
                 " Enable long_term_search to read this far back, or move start_date into the last few days."
             } else {
@@ -319,7 +337,7 @@ fn classify(
         ))),
         300..=399 => Failure::Fatal(Error::config(format!(
             "{what} was redirected (HTTP {code}) to {}. The connector only follows redirects within api_url's host, so the access token never leaves it; check api_url.",
-            location.as_deref().and_then(|l| Url::parse(l).ok()).map(|u| describe_origin(&u)).unwrap_or_else(|| "another location".into())
+            answer.location.as_deref().and_then(|l| Url::parse(l).ok()).map(|u| describe_origin(&u)).unwrap_or_else(|| "another location".into())
         ))),
         _ => Failure::Fatal(Error::system(format!(
             "Botmaker answered {what} for stream '{}' with HTTP {status}{}.",

@@ -1,13 +1,13 @@
 //! The configured catalog `read` receives: which streams to read and in which sync mode.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::input::shorten;
+use crate::state::kind_of;
 
 /// Full refresh or incremental.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncMode {
     FullRefresh,
     Incremental,
@@ -20,22 +20,6 @@ pub struct ConfiguredStream {
     pub sync_mode: SyncMode,
 }
 
-#[derive(Deserialize)]
-struct RawCatalog {
-    streams: Vec<RawConfiguredStream>,
-}
-
-#[derive(Deserialize)]
-struct RawConfiguredStream {
-    stream: RawStream,
-    sync_mode: SyncMode,
-}
-
-#[derive(Deserialize)]
-struct RawStream {
-    name: String,
-}
-
 /// The configured catalog, in the order the streams were listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfiguredCatalog {
@@ -44,21 +28,53 @@ pub struct ConfiguredCatalog {
 
 impl ConfiguredCatalog {
     /// Reads a configured catalog's JSON. `file` names it in error messages.
+    ///
+    /// Only `streams[].stream.name` and `streams[].sync_mode` matter to this source; everything
+    /// else the platform or PyAirbyte adds is accepted and ignored.
     pub fn from_value(value: Value, file: &str) -> Result<ConfiguredCatalog> {
         let subject = format!("The catalog file '{file}'");
-        let raw: RawCatalog = crate::input::from_value_at(value, &subject).map_err(|e| {
-            if e.message.contains("sync_mode") {
-                Error::config(format!("{} sync_mode must be \"full_refresh\" or \"incremental\".", e.message))
-            } else {
-                e
+        let bad = |what: String| Error::config(format!("{subject} {what}"));
+        let Value::Object(mut catalog) = value else {
+            return Err(bad(format!(
+                "must hold a configured catalog: a JSON object with a `streams` array, not {}.",
+                kind_of(&value)
+            )));
+        };
+        let entries = match catalog.remove("streams") {
+            Some(Value::Array(entries)) => entries,
+            None => return Err(bad("has no `streams` array; it must list the streams to read.".into())),
+            Some(other) => return Err(bad(format!("has `streams` of type {}, not an array.", kind_of(&other)))),
+        };
+        let mut streams: Vec<ConfiguredStream> = Vec::with_capacity(entries.len());
+        for (i, entry) in entries.into_iter().enumerate() {
+            let Value::Object(entry) = entry else {
+                return Err(bad(format!(
+                    "has `streams[{i}]` of type {}; each entry must be an object with `stream` and `sync_mode`.",
+                    kind_of(&entry)
+                )));
+            };
+            let name = match entry.get("stream").map(|s| (s, s.get("name"))) {
+                Some((Value::Object(_), Some(Value::String(name)))) if !name.trim().is_empty() => name.clone(),
+                Some((Value::Object(_), _)) => {
+                    return Err(bad(format!("has no stream name at `streams[{i}].stream.name` (a non-empty string).")))
+                }
+                _ => return Err(bad(format!("has no `streams[{i}].stream` object."))),
+            };
+            let sync_mode = match entry.get("sync_mode").and_then(Value::as_str) {
+                Some("full_refresh") => SyncMode::FullRefresh,
+                Some("incremental") => SyncMode::Incremental,
+                other => {
+                    let got = other.map_or_else(|| "nothing".to_string(), |s| format!("{:?}", shorten(s)));
+                    return Err(bad(format!(
+                        "has `streams[{i}].sync_mode` = {got} for stream '{}'; it must be \"full_refresh\" or \"incremental\".",
+                        shorten(&name)
+                    )));
+                }
+            };
+            if streams.iter().any(|seen| seen.name == name) {
+                return Err(bad(format!("lists stream '{}' twice.", shorten(&name))));
             }
-        })?;
-        let mut streams: Vec<ConfiguredStream> = Vec::with_capacity(raw.streams.len());
-        for s in raw.streams {
-            if streams.iter().any(|seen| seen.name == s.stream.name) {
-                return Err(Error::config(format!("{subject} lists stream '{}' twice.", s.stream.name)));
-            }
-            streams.push(ConfiguredStream { name: s.stream.name, sync_mode: s.sync_mode });
+            streams.push(ConfiguredStream { name, sync_mode });
         }
         Ok(ConfiguredCatalog { streams })
     }
@@ -83,8 +99,14 @@ mod tests {
         for (v, expect) in [
             (json!({}), "streams"),
             (json!({"streams": {}}), "streams"),
-            (json!({"streams": [{"stream": {"name": "chats"}, "sync_mode": "INVALID"}]}), "sync_mode must be"),
+            (
+                json!({"streams": [{"stream": {"name": "chats"}, "sync_mode": "INVALID"}]}),
+                "must be \"full_refresh\" or",
+            ),
             (json!({"streams": [{"stream": {}, "sync_mode": "full_refresh"}]}), "name"),
+            (json!([{"stream": {"name": "chats"}, "sync_mode": "full_refresh"}]), "JSON object with a `streams` array"),
+            (Value::Null, "not null"),
+            (json!({"streams": [1]}), "`streams[0]` of type a number"),
             (json!({"streams": [{"stream": {"name": "chats"}}]}), "sync_mode"),
             (
                 json!({"streams": [{"stream": {"name": "a"}, "sync_mode": "full_refresh"}, {"stream": {"name": "a"}, "sync_mode": "full_refresh"}]}),

@@ -12,15 +12,24 @@ static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 /// and a one-character token is not a secret worth hiding.
 const MIN_SECRET_LEN: usize = 4;
 
-/// Registers a secret so that it is masked in every message written from now on. The form
-/// percent-encoded for URLs is registered too.
+/// Registers a secret so that it is masked in every message written from now on. The forms it
+/// takes inside other text are registered too: percent-encoded (URLs), JSON-escaped and
+/// Rust-escaped (`{:?}`, used when a message quotes a value).
 pub fn register_secret(secret: &str) {
     let secret = secret.trim();
     if secret.len() < MIN_SECRET_LEN {
         return;
     }
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    let debug = format!("{secret:?}");
+    let variants = [
+        secret.to_string(),
+        percent_encode(secret),
+        json.trim_matches('"').to_string(),
+        debug.trim_matches('"').to_string(),
+    ];
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    for variant in [secret.to_string(), percent_encode(secret)] {
+    for variant in variants {
         if !secrets.contains(&variant) {
             secrets.push(variant);
         }
@@ -66,6 +75,13 @@ mod tests {
         assert_eq!(redact("token is s3cr3t token/+ ok"), "token is **** ok");
         assert_eq!(redact("url ?t=s3cr3t%20token%2F%2B"), "url ?t=****");
         assert_eq!(redact("nothing here"), "nothing here");
+    }
+
+    #[test]
+    fn masks_escaped_forms_too() {
+        register_secret(r#"q"uo\te-tok3n"#);
+        assert_eq!(redact(&format!("got {:?}", r#"q"uo\te-tok3n"#)), "got \"****\"");
+        assert_eq!(redact(&serde_json::to_string(r#"q"uo\te-tok3n"#).unwrap()), "\"****\"");
     }
 
     #[test]

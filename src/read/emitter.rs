@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -114,7 +114,11 @@ pub struct Emitter<W: Write> {
     streams: Vec<StreamOut>,
     progress: Option<Progress>,
     buffers: Option<Arc<BufferPool>>,
+    last_flush: Instant,
 }
+
+/// Records never wait in the stdout buffer longer than this.
+const MAX_FLUSH_DELAY: Duration = Duration::from_secs(1);
 
 impl<W: Write> Emitter<W> {
     /// `streams` are (name, cursor field) in the index order events use.
@@ -133,7 +137,7 @@ impl<W: Write> Emitter<W> {
                 finished: None,
             })
             .collect();
-        Emitter { writer, streams, progress: None, buffers: None }
+        Emitter { writer, streams, progress: None, buffers: None, last_flush: Instant::now() }
     }
 
     /// Written record buffers go back to `pool` for reuse.
@@ -152,6 +156,9 @@ impl<W: Write> Emitter<W> {
         if let Some(p) = &mut self.progress {
             p.observe(&event);
         }
+        // Records wait in the buffer for the next checkpoint (or `tick`); everything else is
+        // rare and worth seeing at once (statuses, logs, estimates).
+        let urgent = !matches!(event, Event::Records { .. } | Event::WindowDone { .. } | Event::Windows { .. });
         match event {
             Event::Started { stream } => {
                 self.writer.stream_status(&self.streams[stream].name, StreamStatus::Started)?;
@@ -194,14 +201,12 @@ impl<W: Write> Emitter<W> {
                     let s = &mut self.streams[stream];
                     s.finished = Some(Ok(()));
                     self.writer.stream_status(&s.name, StreamStatus::Complete)?;
-                    self.writer.flush()?;
                 }
                 Err(error) => {
                     let s = &mut self.streams[stream];
                     self.writer.error(&error, Some(&s.name))?;
                     self.writer.stream_status(&s.name, StreamStatus::Incomplete)?;
                     s.finished = Some(Err(error));
-                    self.writer.flush()?;
                 }
             },
             Event::Log { level, message } => self.writer.log(level, &message)?,
@@ -210,14 +215,27 @@ impl<W: Write> Emitter<W> {
             }
             Event::Windows { .. } => {}
         }
+        if urgent {
+            self.flush()?;
+        }
         Ok(())
     }
 
-    /// Redraws the progress display if it is due.
-    fn tick(&mut self, force: bool) {
+    fn flush(&mut self) -> io::Result<()> {
+        self.last_flush = Instant::now();
+        self.writer.flush()
+    }
+
+    /// Redraws the progress display if it is due, and flushes records that have waited a
+    /// while, so a slow stream's output still trickles out between checkpoints.
+    fn tick(&mut self, force: bool) -> io::Result<()> {
         if let Some(p) = &mut self.progress {
             p.draw(force);
         }
+        if self.last_flush.elapsed() >= MAX_FLUSH_DELAY {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     fn write_state(&mut self, stream: usize, state: Value) -> io::Result<()> {
@@ -230,13 +248,13 @@ impl<W: Write> Emitter<W> {
         self.writer.state(&s.name, &state, s.since_state)?;
         s.since_state = 0;
         s.last_state = Some(state);
-        self.writer.flush()
+        self.flush()
     }
 
     /// Consumes the emitter, flushing and reporting how each stream ended.
     pub fn finish(mut self) -> io::Result<(Summary, MessageWriter<W>)> {
-        self.tick(true);
-        self.writer.flush()?;
+        self.tick(true)?;
+        self.flush()?;
         let mut summary = Summary { records: Vec::new(), failures: Vec::new() };
         for s in &mut self.streams {
             summary.records.push((s.name.clone(), s.records_total));
@@ -268,7 +286,7 @@ pub fn spawn<W: Write + Send + 'static>(mut emitter: Emitter<W>, rx: Receiver<Ev
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => break,
                 }
-                emitter.tick(false);
+                emitter.tick(false)?;
             }
             emitter.finish()
         })

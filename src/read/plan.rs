@@ -63,10 +63,7 @@ pub struct PlanInput {
 
 pub fn plan(input: PlanInput) -> Plan {
     let upper = input.now - INGESTION_LAG;
-    let mut lower = match input.cursor {
-        Some(c) => (c - input.lookback).max(input.start_date.min(c)),
-        None => input.start_date,
-    };
+    let mut lower = lower_bound(input.cursor, input.lookback, input.start_date);
     let keep = input.cursor.unwrap_or(input.start_date);
     let recent_start = input.now - TimeDelta::days(input.recent_days) + RECENT_MARGIN;
     let mut skipped = None;
@@ -103,6 +100,13 @@ pub fn plan(input: PlanInput) -> Plan {
     // Unsettled spans first: their records then precede every checkpoint (see module docs).
     unsettled.extend(settled);
     Plan { segments: unsettled, skipped, final_cursor }
+}
+
+/// Where reading starts: the cursor minus the lookback, never before `start_date` (a cursor
+/// older than `start_date`, say after the user moved it forward, does not reopen excluded
+/// history).
+pub fn lower_bound(cursor: Option<DateTime<Utc>>, lookback: TimeDelta, start_date: DateTime<Utc>) -> DateTime<Utc> {
+    cursor.map_or(start_date, |c| (c - lookback).max(start_date))
 }
 
 /// Picks window lengths so a window holds about `target` records: fewer requests for quiet
@@ -226,6 +230,14 @@ mod tests {
         let p = plan(PlanInput { cursor: Some(c), lookback: TimeDelta::days(3), ..input() });
         assert_eq!(p.segments[0].span.start, t("2024-06-26T00:00:00Z"));
         assert!(p.final_cursor > c);
+    }
+
+    #[test]
+    fn a_cursor_older_than_start_date_does_not_reopen_excluded_history() {
+        let p = plan(PlanInput { cursor: Some(t("1000-01-01T00:00:00Z")), ..input() });
+        assert_eq!(p.segments[0].span.start, t("2024-06-01T00:00:00Z"));
+        let p = plan(PlanInput { cursor: Some(t("2024-06-02T00:00:00Z")), lookback: TimeDelta::days(5), ..input() });
+        assert_eq!(p.segments[0].span.start, t("2024-06-01T00:00:00Z"), "lookback stops at start_date");
     }
 
     #[test]

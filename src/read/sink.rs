@@ -35,6 +35,8 @@ pub struct PageStats {
     pub duplicates: u64,
     /// Items emitted without a usable cursor value.
     pub without_cursor: u64,
+    /// Items emitted without their primary key (they cannot be deduplicated).
+    pub without_key: u64,
 }
 
 impl PageStats {
@@ -44,6 +46,7 @@ impl PageStats {
         self.outside += other.outside;
         self.duplicates += other.duplicates;
         self.without_cursor += other.without_cursor;
+        self.without_key += other.without_key;
     }
 }
 
@@ -173,11 +176,15 @@ impl RecordSink<'_> {
                 None => self.stats.without_cursor += 1,
             }
         }
-        if let Some(key) = item.key() {
-            if !self.dedupe.insert(key) {
-                self.stats.duplicates += 1;
-                return Ok(());
+        match item.key() {
+            Some(key) if !key.is_empty() => {
+                if !self.dedupe.insert(key) {
+                    self.stats.duplicates += 1;
+                    return Ok(());
+                }
             }
+            // Kept: dropping it would lose a row; the stream's summary warns about it.
+            _ => self.stats.without_key += 1,
         }
         self.encoder.encode(self.buf, &item.into_record(), self.suffix)?;
         self.stats.emitted += 1;

@@ -12,12 +12,12 @@ use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
 use super::emitter::{Event, Events};
-use super::plan::{plan, PlanInput, WindowSizer, INGESTION_LAG, RECENT_MARGIN};
+use super::plan::{lower_bound, plan, PlanInput, WindowSizer, INGESTION_LAG, RECENT_MARGIN};
 use super::sink::{Deduper, NeighbourKeys, PageStats, RecordSink, Span};
 use crate::buffers::BufferPool;
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::ApiClient;
+use crate::http::{ApiClient, Page};
 use crate::protocol::{now_millis, LogLevel, RecordEncoder, RecordSuffix};
 use crate::streams::{Pagination, ReadMode, StreamDef, WindowRules};
 use crate::time::{ceil_second, floor_second, format_api, format_cursor};
@@ -253,11 +253,12 @@ async fn read_pages(
 ) -> Result<PageStats> {
     let def = job.def;
     let mut url = first.clone();
+    let mut page = Page::First;
     let mut seen: VecDeque<String> = VecDeque::with_capacity(PAGE_MEMORY);
     let mut stale_pages = 0;
     let mut totals = PageStats::default();
     loop {
-        let fetched = ctx.client.fetch_page(def, &url).await?;
+        let fetched = ctx.client.fetch_page(def, &url, page).await?;
         let next_page = fetched.decoded.next_page.clone();
         let stats = write_page(ctx, job, fetched, filter, &mut dedupe, encoder)?;
         totals.add(stats);
@@ -272,6 +273,7 @@ async fn read_pages(
             return Ok(totals);
         }
         url = next_url(ctx, def, &first, &next)?;
+        page = Page::Next;
         if seen.contains(&url.as_str().to_string()) || url == first {
             return Err(stuck(def, "pointed nextPage back at a page it had already returned"));
         }
@@ -355,6 +357,15 @@ fn log_oddities(ctx: &SyncContext, def: &StreamDef, stats: &PageStats) {
             ),
         );
     }
+    if stats.without_key > 0 {
+        ctx.events.log(
+            LogLevel::Warn,
+            format!(
+                "{}: {} records had no `{}` (the primary key) and were emitted as the API returned them; destinations deduplicating on `{}` cannot tell them apart.",
+                def.name, stats.without_key, def.primary_key, def.primary_key
+            ),
+        );
+    }
     if stats.duplicates > 0 {
         ctx.events.log(
             LogLevel::Info,
@@ -374,10 +385,7 @@ async fn read_tickets(ctx: Arc<SyncContext>, job: StreamJob) -> Result<Value> {
         return Err(Error::system("tickets must page by limit/offset"));
     };
     let upper = ctx.now - INGESTION_LAG;
-    let lower = match job.cursor {
-        Some(c) => (c - lookback(&ctx, def)).max(ctx.config.start_date.min(c)),
-        None => ctx.config.start_date,
-    };
+    let lower = lower_bound(job.cursor, lookback(&ctx, def), ctx.config.start_date);
     let final_cursor = job.cursor.map_or(upper, |c| c.max(upper));
     if lower >= upper {
         return Ok(cursor_state(def, final_cursor));
@@ -395,7 +403,7 @@ async fn read_tickets(ctx: Arc<SyncContext>, job: StreamJob) -> Result<Value> {
         params.push(("offset", offset.to_string()));
         params.push(("daysBeforeNow", days_before_now.max(1).to_string()));
         let url = ctx.client.endpoint_url(def, &params);
-        let fetched = ctx.client.fetch_page(def, &url).await?;
+        let fetched = ctx.client.fetch_page(def, &url, Page::First).await?;
         let total = fetched.decoded.total;
         if let (false, Some(total)) = (estimated, total) {
             ctx.events.send(Event::Estimate { stream: job.index, rows: total })?;
