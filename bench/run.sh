@@ -11,6 +11,7 @@
 #                                                             --quick: 150000)
 #   BENCH_RATE_LATENCY_MS  mock latency in rate mode          (default 200)
 #   BENCH_CONCURRENCY   max_concurrent_requests of the connector and the baseline (default 8)
+#   BENCH_REPEAT        CPU mode: runs of each program per scale, the fastest reported (default 1)
 #   BENCH_SPEC_RUNS     runs of `spec`                        (default 200; --quick: 50)
 #   BENCH_SEED          mock seed                             (default 42)
 #   BENCH_CPU_CONNECTOR_ENV  extra environment for the connector in CPU mode
@@ -54,6 +55,8 @@ else
 fi
 latency_ms="${BENCH_RATE_LATENCY_MS:-200}"
 concurrency="${BENCH_CONCURRENCY:-8}"
+repeat="${BENCH_REPEAT:-1}"
+repeat_label=""; [ "$repeat" -gt 1 ] && repeat_label=yes
 seed="${BENCH_SEED:-42}"
 cpu_env="${BENCH_CPU_CONNECTOR_ENV-SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off}"
 out_md="${BENCH_OUT:-$here/results/latest.md}"
@@ -245,40 +248,58 @@ if want cpu; then
     write_config "$runs_dir/$name.config.json" "$mock_url"
 
     # Raw baseline first (warms the mock's code and the page cache the same way for both).
-    log "  raw baseline (raw-fetch), $expected records"
-    raw_load="$(load_now)"
-    m0="$(mock_cpu)"; t0="$(now_s)"
-    # shellcheck disable=SC2046
-    /usr/bin/time -v -o "$runs_dir/$name.raw.time" $(perf_wrap "$name.raw") "$raw_bin" \
-      --url "$mock_url" --start "$start_date" --concurrency "$concurrency" \
-      >"$runs_dir/$name.raw.out" 2>"$runs_dir/$name.raw.err" || die "raw-fetch failed: $(tail -3 "$runs_dir/$name.raw.err")"
-    t1="$(now_s)"; m1="$(mock_cpu)"
-    raw_wall="$(fsub "$t1" "$t0")"; raw_mock_cpu="$(fsub "$m1" "$m0")"
-    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.raw.summary.json"
-    stop_mock
+    # Each program runs BENCH_REPEAT times, each time against a fresh mock with the same data
+    # (so request counts are its own); the fastest run (by wall time) is reported.
+    raw_wall=""
+    for rep in $(seq 1 "$repeat"); do
+      [ -n "$mock_pid" ] || start_mock "$name.r$rep" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
+      log "  raw baseline (raw-fetch), $expected records${repeat_label:+, run $rep of $repeat}"
+      load="$(load_now)"
+      m0="$(mock_cpu)"; t0="$(now_s)"
+      # shellcheck disable=SC2046
+      /usr/bin/time -v -o "$runs_dir/$name.raw.$rep.time" $(perf_wrap "$name.raw") "$raw_bin" \
+        --url "$mock_url" --start "$start_date" --concurrency "$concurrency" \
+        >"$runs_dir/$name.raw.$rep.out" 2>"$runs_dir/$name.raw.$rep.err" || die "raw-fetch failed: $(tail -3 "$runs_dir/$name.raw.$rep.err")"
+      t1="$(now_s)"; m1="$(mock_cpu)"
+      wall="$(fsub "$t1" "$t0")"
+      curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.raw.$rep.summary.json"
+      stop_mock
+      if [ -z "$raw_wall" ] || awk -v a="$wall" -v b="$raw_wall" 'BEGIN { exit !(a < b) }'; then
+        raw_wall="$wall"; raw_mock_cpu="$(fsub "$m1" "$m0")"; raw_load="$load"
+        for f in time out err summary.json; do cp "$runs_dir/$name.raw.$rep.$f" "$runs_dir/$name.raw.$f"; done
+      fi
+    done
 
-    # The connector against a fresh mock with the same data (so request counts are its own).
-    # shellcheck disable=SC2086
-    start_mock "$name.c" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
-    write_config "$runs_dir/$name.config.json" "$mock_url"
-    log "  connector: source-botmaker read (all nine streams, stdout counted through a pipe)"
-    conn_load="$(load_now)"
-    m0="$(mock_cpu)"; t0="$(now_s)"
-    set +e
-    # shellcheck disable=SC2046,SC2086
-    /usr/bin/time -v -o "$runs_dir/$name.conn.time" env $cpu_env $(perf_wrap "$name.conn") "$conn_bin" read \
-      --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
-      2>"$runs_dir/$name.conn.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.count" 2>"$runs_dir/$name.count.err"
-    status=("${PIPESTATUS[@]}")
-    set -e
-    t1="$(now_s)"; m1="$(mock_cpu)"
-    conn_wall="$(fsub "$t1" "$t0")"; conn_mock_cpu="$(fsub "$m1" "$m0")"
-    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.conn.summary.json"
-    curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.json"
+    conn_wall=""
+    for rep in $(seq 1 "$repeat"); do
+      # shellcheck disable=SC2086
+      start_mock "$name.c$rep" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
+      write_config "$runs_dir/$name.config.json" "$mock_url"
+      log "  connector: source-botmaker read (all nine streams, stdout counted through a pipe)${repeat_label:+, run $rep of $repeat}"
+      load="$(load_now)"
+      m0="$(mock_cpu)"; t0="$(now_s)"
+      set +e
+      # shellcheck disable=SC2046,SC2086
+      /usr/bin/time -v -o "$runs_dir/$name.conn.$rep.time" env $cpu_env $(perf_wrap "$name.conn") "$conn_bin" read \
+        --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
+        2>"$runs_dir/$name.conn.$rep.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.$rep.count" 2>"$runs_dir/$name.count.$rep.err"
+      rep_status=("${PIPESTATUS[@]}")
+      set -e
+      t1="$(now_s)"; m1="$(mock_cpu)"
+      wall="$(fsub "$t1" "$t0")"
+      curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.conn.$rep.summary.json"
+      curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.$rep.json"
+      stop_mock
+      [ "${rep_status[0]}" = 0 ] || echo "run.sh: WARNING: the connector exited with ${rep_status[0]} (see $runs_dir/$name.conn.$rep.err)" >&2
+      if [ -z "$conn_wall" ] || awk -v a="$wall" -v b="$conn_wall" 'BEGIN { exit !(a < b) }'; then
+        conn_wall="$wall"; conn_mock_cpu="$(fsub "$m1" "$m0")"; conn_load="$load"; status=("${rep_status[@]}")
+        for f in time err count summary.json; do cp "$runs_dir/$name.conn.$rep.$f" "$runs_dir/$name.conn.$f"; done
+        cp "$runs_dir/$name.count.$rep.err" "$runs_dir/$name.count.err"
+        cp "$runs_dir/$name.counts.after.$rep.json" "$runs_dir/$name.counts.after.json"
+      fi
+    done
     "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.conn.summary.json" \
       >"$runs_dir/$name.conn.limits"
-    stop_mock
-    [ "${status[0]}" = 0 ] || echo "run.sh: WARNING: the connector exited with ${status[0]} (see $runs_dir/$name.conn.err)" >&2
 
     # Figures
     conn_records="$(kv "$runs_dir/$name.conn.count" records)"
@@ -313,7 +334,7 @@ if want cpu; then
     verdict="$(awk -v r="$ratio" 'BEGIN { print (r >= 0.70) ? "PASS" : "MISS" }')"
     note=""
     # Is the connector's wall time its own client-side rate limiter's floor?
-    if awk -v w="$conn_wall" -v f="$limiter_floor" 'BEGIN { exit !(f > 0.5 && w < f * 1.15 && w > f * 0.85) }'; then
+    if awk -v w="$conn_wall" -v f="$limiter_floor" 'BEGIN { exit !(f > 0.5 && w < f * 1.15 && w > f * 0.8) }'; then
       note=" — bound by the connector's own rate limiter (floor $limiter_floor s on $limiter_stream)"
     fi
     add_row "CPU ~$n records: connector records/s ≥ 70 % of raw baseline" \
@@ -340,7 +361,7 @@ if want cpu; then
     "${count_problems:-every stream equal at every scale}" "$([ -z "$count_problems" ] && echo PASS || echo FAIL)"
 
   [ "$perf" = 1 ] && add_detail "**Run under perf record (--perf): CPU, wall and RSS figures include perf's overhead and are not comparable with normal runs.**"$'\n'
-  add_detail "### (a) CPU-bound: mock without latency and rate limits, max_concurrent_requests=$concurrency"
+  add_detail "### (a) CPU-bound: mock without latency and rate limits, max_concurrent_requests=$concurrency${repeat_label:+, fastest of $repeat runs each}"
   add_detail ""
   add_detail "| scale | program | records | wall s | records/s | user s | sys s | records per CPU-s | peak RSS MB | output MB | requests | mock CPU s | load at start |"
   add_detail "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
@@ -404,6 +425,8 @@ if want rate; then
   add_detail ""
   add_detail "$(grep '^|' "$runs_dir/$name.ceiling")"
   add_detail ""
+  by429="$(grep -o 'GET /v2.0/[a-z]* ([a-z]*): HTTP 429' "$runs_dir/$name.count.err" 2>/dev/null | sed 's/.*(\([a-z]*\)).*/\1/' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }' || true)"
+  [ -n "$by429" ] && add_detail "429s by endpoint (from the connector's WARN logs): $by429."$'\n'
   echo "   wall $wall s, ceiling $ceiling_s s ($over), 429s: $n429" >&2
 fi
 
