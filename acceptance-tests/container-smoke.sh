@@ -72,6 +72,7 @@ run read "$IMAGE" read --config /secrets/config.json --catalog /secrets/catalog.
 log "read as the platform launches it: sh -c 'eval \"\$AIRBYTE_ENTRYPOINT read ...\"', user 1000, workdir /source"
 # The platform's wrapper (airbyte-platform ContainerCommandFactory) runs the connector in a
 # background subshell with its output redirected to files and waits for it; this mirrors that.
+# shellcheck disable=SC2016 # expanded by the container's sh
 run platform --user 1000:1000 -v "$SECRETS:/source:ro" --workdir /source --entrypoint sh "$IMAGE" -c '
   (eval "$AIRBYTE_ENTRYPOINT read --config config.json --catalog catalog_full_refresh.json" \
      >/tmp/stdout 2>/tmp/stderr) &

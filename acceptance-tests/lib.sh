@@ -28,6 +28,7 @@ MOCK_TOKEN=mock-token-0123456789
 MOCK_SCALE=${MOCK_SCALE:-200}
 MOCK_SEED=${MOCK_SEED:-7}
 MOCK_SPAN_DAYS=${MOCK_SPAN_DAYS:-30}
+# shellcheck disable=SC2034 # used by the scripts that source this file
 STREAMS="chats messages sessions calls contacts agents channels intents tickets"
 mkdir -p "$LOG_DIR"
 
@@ -86,7 +87,9 @@ ensure_podman() {
 # binary is the one the image ships; PyAirbyte runs the same file on the host.
 build_binaries() {
   if [ "${SKIP_CARGO_BUILD:-0}" = 1 ]; then
-    [ -x "$CONNECTOR_BIN" ] && [ -x "$MOCK_BIN" ] || die "SKIP_CARGO_BUILD=1 but $CONNECTOR_BIN or $MOCK_BIN is missing"
+    if [ ! -x "$CONNECTOR_BIN" ] || [ ! -x "$MOCK_BIN" ]; then
+      die "SKIP_CARGO_BUILD=1 but $CONNECTOR_BIN or $MOCK_BIN is missing"
+    fi
     return 0
   fi
   ensure_apt musl-tools
@@ -130,8 +133,8 @@ start_mock() {
     >"$LOG_DIR/mock.stdout" 2>"$LOG_DIR/mock.stderr" &
   MOCK_PID=$!
   trap stop_mock EXIT
-  local i
-  for i in $(seq 100); do
+  local _
+  for _ in $(seq 100); do
     [ -s "$dir/url" ] && break
     kill -0 "$MOCK_PID" 2>/dev/null || { cat "$LOG_DIR/mock.stderr" >&2; die "botmaker-mock exited"; }
     sleep 0.1

@@ -20,6 +20,8 @@ start_mock
 trap 'stop_mock; rm -rf "$PROJECT"' EXIT
 
 log "PyAirbyte read into DuckDB (project dir $PROJECT; log in $LOG_DIR/pyairbyte.log)"
+extra=()
+[ "${PYAIRBYTE_SPLIT_FULL_REFRESH:-0}" = 1 ] && extra+=(--split-full-refresh)
 rc=0
 rm -f "$LOG_DIR/pyairbyte-report.txt"
 (
@@ -29,7 +31,7 @@ rm -f "$LOG_DIR/pyairbyte-report.txt"
     --executable "$CONNECTOR_BIN" --api-url "$MOCK_URL" --token "$MOCK_TOKEN" \
     --start-date "$(date -u -d "-$((MOCK_SPAN_DAYS + 1)) days" +%F)" \
     --counts-url "http://127.0.0.1:$MOCK_PORT/_mock/counts" --report "$LOG_DIR/pyairbyte-report.txt" \
-    $([ "${PYAIRBYTE_SPLIT_FULL_REFRESH:-0}" = 1 ] && echo --split-full-refresh)
+    "${extra[@]}"
 ) >"$LOG_DIR/pyairbyte.log" 2>&1 || rc=$?
 # The script's report: the table and the verdict (PyAirbyte's progress output stays in the log).
 cat "$LOG_DIR/pyairbyte-report.txt" 2>/dev/null || true
