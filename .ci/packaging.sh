@@ -17,6 +17,7 @@ AT=acceptance-tests
 
 names=()
 results=()
+venv_note=
 failed=0
 step() {
   local name=$1 start rc=0 ms
@@ -26,7 +27,8 @@ step() {
   "$@" || rc=$?
   ms=$((($(date +%s%N) - start) / 1000000))
   names+=("$name")
-  results+=("$(printf '%5d.%d s  %s' $((ms / 1000)) $((ms % 1000 / 100)) "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")")")
+  results+=("$(printf '%5d.%d s  %s' $((ms / 1000)) $((ms % 1000 / 100)) "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")")${venv_note:-}")
+  venv_note=
   echo ":::: packaging: $name took $((ms / 1000)).$((ms % 1000 / 100)) s$([ $rc -eq 0 ] || echo ", FAILED (exit $rc)")"
   [ $rc -eq 0 ] || failed=1
   return 0
@@ -56,7 +58,8 @@ wait_venv() {
   cat "$LOGS/venv-step.log"
   local rc ms
   read -r rc ms <"$LOGS/venv-step.result"
-  echo "(created in the background in $((ms / 1000)).$((ms % 1000 / 100)) s)"
+  venv_note="  (waited; created in the background in $((ms / 1000)).$((ms % 1000 / 100)) s)"
+  echo "${venv_note# }"
   return "$rc"
 }
 rm -f "$LOGS/venv-step.result"
