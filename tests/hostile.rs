@@ -527,7 +527,12 @@ fn catalog_cases() -> Vec<Case> {
             streams(json!([stream_entry("dashboards", json!("full_refresh"))])),
             &["'dashboards'"],
         ),
-        case("empty stream name", K, streams(json!([stream_entry("", json!("full_refresh"))])), &["streams[0].stream.name"]),
+        case(
+            "empty stream name",
+            K,
+            streams(json!([stream_entry("", json!("full_refresh"))])),
+            &["streams[0].stream.name"],
+        ),
         case(
             "stream name with a zero-width space",
             K,
@@ -551,12 +556,6 @@ fn catalog_cases() -> Vec<Case> {
             K,
             streams(json!([stream_entry(&"x".repeat(100_000), json!("full_refresh"))])),
             &["'xxxxxxxx", "no such stream"],
-        ),
-        case(
-            "incremental for a full-refresh-only stream",
-            K,
-            streams(json!([stream_entry("channels", json!("incremental"))])),
-            &["'channels'", "full_refresh"],
         ),
         case("catalog path is a directory", K, Dir, &["directory"]),
         case("catalog path does not exist", K, Missing, &["does not exist"]),

@@ -162,16 +162,20 @@ async fn run_streams(ctx: Arc<SyncContext>, selected: &[(String, Selected)], sta
         let events = ctx.events.clone();
         let _ = events.send(Event::Started { stream: index });
         if incremental && !def.supports_incremental() {
-            let _ = events.send(Event::Finished {
-                stream: index,
-                result: Err(Error::config(format!(
-                    "Stream '{}' supports only full_refresh, but the catalog asks for incremental; change its sync mode.",
+            // PyAirbyte asks for incremental on every stream; like Airbyte's CDK, a stream without
+            // a cursor is then simply read in full.
+            ctx.events.log(
+                LogLevel::Info,
+                format!(
+                    "{}: has no cursor, so it is read in full although the catalog asks for incremental.",
                     def.name
-                ))),
-            });
-            continue;
+                ),
+            );
         }
-        let cursor = if incremental { state.cursor(def.name, def.cursor_field.unwrap_or_default()) } else { Ok(None) };
+        let cursor = match (incremental, def.cursor_field) {
+            (true, Some(field)) => state.cursor(def.name, field),
+            _ => Ok(None),
+        };
         let cursor = match cursor {
             Ok(c) => c,
             Err(e) => {
