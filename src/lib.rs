@@ -149,7 +149,17 @@ fn check_connection<W: Write>(config: &Config, writer: &mut MessageWriter<W>) ->
         .build()
         .map_err(|e| Error::system(format!("Could not start the async runtime: {e}")))?;
     let url = client.endpoint_url(channels, &[]);
-    let result = runtime.block_on(client.fetch_page(channels, &url, http::Page::First)).map(|_| ());
+    // The answer is parsed like a real read (so a wrong body fails the check) and discarded.
+    let encoder = protocol::RecordEncoder::new(channels.name);
+    let mut scratch = Vec::new();
+    let mut dedupe = read::sink::Deduper::adjacent();
+    let mut decode = |body: &[u8]| {
+        scratch.clear();
+        let suffix = protocol::RecordSuffix::new(0);
+        let mut sink = read::sink::RecordSink::new(&encoder, &mut scratch, &suffix, None, dedupe.begin_page());
+        channels.codec.decode_into(body, &mut sink).map(|_| ())
+    };
+    let result = runtime.block_on(client.fetch_page(channels, &url, http::Page::First, &mut decode)).map(|_| ());
     for (level, message) in logs.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
         let _ = writer.log(level, &message);
     }

@@ -20,7 +20,6 @@ use crate::buffers::BufferPool;
 use crate::config::{is_loopback, Config};
 use crate::error::{Error, Result};
 use crate::protocol::LogLevel;
-use crate::streams::codec::Decoded;
 use crate::streams::StreamDef;
 use rate_limit::RateLimiter;
 use retry::{env_u64, parse_retry_after, RetryPolicy};
@@ -39,10 +38,16 @@ pub struct ClientStats {
     pub long_term_searches: AtomicU64,
 }
 
-/// A page fetched and parsed. The permit bounds how many pages are in memory at once: hold it
+/// Pages held in memory at once (a body being read or decoded, or encoded records waiting for
+/// stdout). More requests than this can be in flight; their bodies wait in the socket (the
+/// kernel's memory, and TCP tells the server to wait) until a slot frees up, so memory stays
+/// flat however many requests run and however slowly stdout drains.
+const PAGES_IN_MEMORY: usize = 3;
+
+/// A page fetched and decoded. The permit is one of the [`PAGES_IN_MEMORY`] slots: hold it
 /// until the page's records have been written.
-pub struct Fetched {
-    pub decoded: Decoded,
+pub struct Fetched<R> {
+    pub value: R,
     pub permit: OwnedSemaphorePermit,
     pub attempts: u32,
 }
@@ -54,6 +59,7 @@ pub struct ApiClient {
     token: HeaderValue,
     limiters: HashMap<&'static str, RateLimiter>,
     stats: HashMap<&'static str, Arc<ClientStats>>,
+    requests: Arc<Semaphore>,
     pages: Arc<Semaphore>,
     buffers: Arc<BufferPool>,
     policy: RetryPolicy,
@@ -111,7 +117,14 @@ impl ApiClient {
         let mut token = HeaderValue::from_str(config.access_token.expose())
             .map_err(|_| Error::config("The config field `access_token` contains characters that cannot be sent in an HTTP header; paste the token again."))?;
         token.set_sensitive(true);
-        let limiters = streams.iter().map(|s| (s.name, RateLimiter::new(s.rate_limit))).collect();
+        // Benchmarks against a mock without limits measure the connector's own cost with
+        // `SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off`; real syncs always pace themselves.
+        let pace = !std::env::var("SOURCE_BOTMAKER_CLIENT_RATE_LIMITS").is_ok_and(|v| v.eq_ignore_ascii_case("off"));
+        let limiters = if pace {
+            streams.iter().map(|s| (s.name, RateLimiter::new(s.rate_limit))).collect()
+        } else {
+            HashMap::new()
+        };
         let stats = streams.iter().map(|s| (s.name, Arc::default())).collect();
         Ok(ApiClient {
             http,
@@ -119,7 +132,8 @@ impl ApiClient {
             token,
             limiters,
             stats,
-            pages: Arc::new(Semaphore::new(config.max_concurrent_requests as usize)),
+            requests: Arc::new(Semaphore::new(config.max_concurrent_requests as usize)),
+            pages: Arc::new(Semaphore::new(PAGES_IN_MEMORY)),
             buffers: Arc::default(),
             policy: RetryPolicy::from_env(),
             log,
@@ -176,9 +190,16 @@ impl ApiClient {
         )))
     }
 
-    /// GETs `url` and parses it with the stream's codec, retrying what is worth retrying.
-    /// `page` says whether the connector built the URL or Botmaker handed it over as `nextPage`.
-    pub async fn fetch_page(&self, stream: &StreamDef, url: &Url, page: Page) -> Result<Fetched> {
+    /// GETs `url` and hands the body to `decode`, retrying what is worth retrying (including a
+    /// body `decode` rejects). `page` says whether the connector built the URL or Botmaker
+    /// handed it over as `nextPage`.
+    pub async fn fetch_page<R>(
+        &self,
+        stream: &StreamDef,
+        url: &Url,
+        page: Page,
+        decode: &mut (dyn FnMut(&[u8]) -> std::result::Result<R, String> + Send),
+    ) -> Result<Fetched<R>> {
         self.check_same_origin(stream, url)?;
         let what = format!("GET {}", url.path());
         let call = Call { stream, url, what: &what, page };
@@ -193,17 +214,15 @@ impl ApiClient {
             if let Some(l) = limiter {
                 l.acquire().await;
             }
-            let permit = self.pages.clone().acquire_owned().await.expect("the page semaphore is never closed");
             stats.requests.fetch_add(1, Ordering::Relaxed);
             if uses_lts {
                 stats.long_term_searches.fetch_add(1, Ordering::Relaxed);
             }
-            let (reason, retry_after) = match self.attempt(&call).await {
-                Ok(decoded) => return Ok(Fetched { decoded, permit, attempts }),
+            let (reason, retry_after) = match self.attempt(&call, decode).await {
+                Ok((value, permit)) => return Ok(Fetched { value, permit, attempts }),
                 Err(Failure::Fatal(e)) => return Err(e.with_internal(format!("{what} ({})", url.as_str()))),
                 Err(Failure::Retry { reason, retry_after }) => (reason, retry_after),
             };
-            drop(permit);
             let delay = retry_after.unwrap_or_else(|| delays.next_delay());
             let elapsed = started.elapsed();
             if elapsed + delay > self.policy.max_elapsed {
@@ -231,7 +250,12 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(&self, call: &Call<'_>) -> std::result::Result<Decoded, Failure> {
+    async fn attempt<R>(
+        &self,
+        call: &Call<'_>,
+        decode: &mut (dyn FnMut(&[u8]) -> std::result::Result<R, String> + Send),
+    ) -> std::result::Result<(R, OwnedSemaphorePermit), Failure> {
+        let in_flight = self.requests.clone().acquire_owned().await.expect("the request semaphore is never closed");
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert("access-token", self.token.clone());
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -247,8 +271,11 @@ impl ApiClient {
             .and_then(|v| parse_retry_after(v, Utc::now()));
         let location =
             response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let slot = self.pages.clone().acquire_owned().await.expect("the page semaphore is never closed");
         let mut body = self.buffers.take(response.content_length().unwrap_or(64 * 1024).min(16 << 20) as usize);
-        if let Err(e) = read_body(response, &mut body).await {
+        let read = read_body(response, &mut body).await;
+        drop(in_flight);
+        if let Err(e) = read {
             self.buffers.give(body);
             return Err(Failure::Retry {
                 reason: format!("HTTP {status} body cut short ({})", describe_transport_error(&e)),
@@ -257,7 +284,7 @@ impl ApiClient {
         }
         let answer = Answer { status, body: body.as_slice(), retry_after, location };
         let outcome = if status == StatusCode::OK {
-            call.stream.codec.decode(answer.body).map_err(|why| Failure::Retry {
+            decode(answer.body).map(|value| (value, slot)).map_err(|why| Failure::Retry {
                 reason: format!("unexpected response body ({why}); it starts with: {}", excerpt(answer.body)),
                 retry_after: None,
             })

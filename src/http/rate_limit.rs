@@ -12,8 +12,13 @@ use tokio::time::Instant;
 
 use crate::streams::RateLimit;
 
-/// Spaces requests `per / requests` apart (no bursts), which stays under the limit whether the
-/// server counts per fixed second, per sliding second or with a token bucket.
+/// Requests are spaced this much wider than the documented rate: a request that leaves exactly
+/// on time can still arrive a millisecond early after its predecessor was delayed in the network.
+const JITTER_MARGIN: f64 = 0.025;
+
+/// Spaces requests `per / requests` apart (no bursts), plus a 2.5 % margin for network jitter,
+/// which stays under the limit whether the server counts per fixed second, per sliding second or
+/// with a token bucket.
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Duration,
@@ -22,7 +27,8 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(limit: RateLimit) -> Self {
-        RateLimiter { interval: limit.per / limit.requests.max(1), next_free: Mutex::new(None) }
+        let interval = limit.per.mul_f64(1.0 + JITTER_MARGIN) / limit.requests.max(1);
+        RateLimiter { interval, next_free: Mutex::new(None) }
     }
 
     /// Waits for this request's turn.
@@ -66,7 +72,7 @@ mod tests {
         }
         times.sort();
         for (i, t) in times.iter().enumerate() {
-            assert_eq!(*t, Duration::from_millis(200) * i as u32);
+            assert_eq!(*t, Duration::from_millis(205) * i as u32);
         }
     }
 
@@ -78,6 +84,6 @@ mod tests {
         limiter.acquire().await;
         assert_eq!(Instant::now() - start, Duration::from_secs(5));
         limiter.acquire().await;
-        assert_eq!(Instant::now() - start, Duration::from_secs(6));
+        assert_eq!(Instant::now() - start, Duration::from_millis(6025));
     }
 }

@@ -1,9 +1,9 @@
 //! Where a page's items become RECORD lines: the half-open window filter, duplicate removal
-//! and encoding, in one pass over the typed items.
+//! and encoding, one item at a time while the page is parsed.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
 
@@ -53,13 +53,15 @@ impl PageStats {
 /// Remembers primary keys to drop repeats.
 ///
 /// Keys are kept as 128-bit hashes (a collision is practically impossible: about 1e-29 for a
-/// million keys) so that memory stays small and flat.
+/// million keys) so that memory stays small and flat. A page's keys are committed only once the
+/// whole page has been read: a page that fails half-way and is fetched again must not find its
+/// own first records already "seen".
 pub enum Deduper {
     /// Every key seen in the current window: windows are bounded in size, so this is too.
     Window(HashSet<u128>),
-    /// Keys of the current and the previous page only: enough for offset paging whose pages
-    /// shift when records arrive, and for a page served twice, without growing with the stream.
-    Adjacent { previous: HashSet<u128>, current: HashSet<u128> },
+    /// Keys of the previous page only: enough for offset paging whose pages shift when records
+    /// arrive, and for a page served twice, without growing with the stream.
+    Adjacent(HashSet<u128>),
     /// Keys of this window and of its two neighbours, for streams whose windows overlap at the
     /// edges and cannot be filtered by cursor (chats).
     Neighbours { shared: Arc<NeighbourKeys>, seq: u64 },
@@ -76,21 +78,12 @@ pub struct NeighbourKeys {
 }
 
 #[derive(Default)]
-struct NeighbourInner {
+pub struct NeighbourInner {
     keys: HashMap<u64, HashSet<u128>>,
     done: HashSet<u64>,
 }
 
 impl NeighbourKeys {
-    fn insert(&self, seq: u64, hash: u128) -> bool {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let in_neighbour = [seq.checked_sub(1), seq.checked_add(1)]
-            .into_iter()
-            .flatten()
-            .any(|n| inner.keys.get(&n).is_some_and(|k| k.contains(&hash)));
-        !in_neighbour && inner.keys.entry(seq).or_default().insert(hash)
-    }
-
     /// Window `seq` is finished; forget every window whose neighbours are all finished.
     pub fn window_done(&self, seq: u64) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -115,27 +108,46 @@ impl Deduper {
     }
 
     pub fn adjacent() -> Self {
-        Deduper::Adjacent { previous: HashSet::new(), current: HashSet::new() }
+        Deduper::Adjacent(HashSet::new())
     }
 
-    /// True if `key` is new.
-    fn insert(&mut self, key: &str) -> bool {
-        let hash = hash128(key);
+    /// The keys a page is checked against. For neighbouring windows it holds the shared lock
+    /// for the page, so checking and committing are one step for concurrent windows.
+    pub fn begin_page(&mut self) -> SeenKeys<'_> {
         match self {
-            Deduper::Window(seen) => seen.insert(hash),
-            Deduper::Adjacent { previous, current } => {
-                let on_previous_page = previous.contains(&hash);
-                current.insert(hash) && !on_previous_page
+            Deduper::Window(seen) => SeenKeys::Own(seen, false),
+            Deduper::Adjacent(previous) => SeenKeys::Own(previous, true),
+            Deduper::Neighbours { shared, seq } => {
+                SeenKeys::Neighbours(shared.inner.lock().unwrap_or_else(|e| e.into_inner()), *seq)
             }
-            Deduper::Neighbours { shared, seq } => shared.insert(*seq, hash),
+        }
+    }
+}
+
+/// Keys already emitted, as seen by one page (see [`Deduper::begin_page`]).
+pub enum SeenKeys<'d> {
+    /// A set of this reader's own; `true` when a committed page replaces it (previous page only).
+    Own(&'d mut HashSet<u128>, bool),
+    Neighbours(MutexGuard<'d, NeighbourInner>, u64),
+}
+
+impl SeenKeys<'_> {
+    fn contains(&self, hash: u128) -> bool {
+        match self {
+            SeenKeys::Own(seen, _) => seen.contains(&hash),
+            SeenKeys::Neighbours(inner, seq) => [seq.checked_sub(1), Some(*seq), seq.checked_add(1)]
+                .into_iter()
+                .flatten()
+                .any(|n| inner.keys.get(&n).is_some_and(|k| k.contains(&hash))),
         }
     }
 
-    /// Called between pages.
-    pub fn next_page(&mut self) {
-        if let Deduper::Adjacent { previous, current } = self {
-            std::mem::swap(previous, current);
-            current.clear();
+    /// Records the keys of a page that was read completely.
+    pub fn commit(self, page: HashSet<u128>) {
+        match self {
+            SeenKeys::Own(seen, true) => *seen = page,
+            SeenKeys::Own(seen, false) => seen.extend(page),
+            SeenKeys::Neighbours(mut inner, seq) => inner.keys.entry(seq).or_default().extend(page),
         }
     }
 }
@@ -150,18 +162,30 @@ fn hash128(key: &str) -> u128 {
     (half(1) << 64) | half(2)
 }
 
-/// Encodes one page's records into `buf`.
+/// Encodes one page's records into `buf` as the page is parsed.
 pub struct RecordSink<'a> {
     pub encoder: &'a RecordEncoder,
     pub buf: &'a mut Vec<u8>,
     pub suffix: &'a RecordSuffix,
     /// Keep only items whose cursor lies in this span (event streams).
     pub filter: Option<Span>,
-    pub dedupe: &'a mut Deduper,
+    pub seen: SeenKeys<'a>,
+    /// Keys emitted from this page, committed to `seen` when the page is complete.
+    pub page_keys: HashSet<u128>,
     pub stats: PageStats,
 }
 
-impl RecordSink<'_> {
+impl<'a> RecordSink<'a> {
+    pub fn new(
+        encoder: &'a RecordEncoder,
+        buf: &'a mut Vec<u8>,
+        suffix: &'a RecordSuffix,
+        filter: Option<Span>,
+        seen: SeenKeys<'a>,
+    ) -> Self {
+        RecordSink { encoder, buf, suffix, filter, seen, page_keys: HashSet::new(), stats: PageStats::default() }
+    }
+
     pub fn push<T: ApiItem>(&mut self, item: T) -> serde_json::Result<()> {
         self.stats.items += 1;
         if let Some(span) = self.filter {
@@ -178,7 +202,11 @@ impl RecordSink<'_> {
         }
         match item.key() {
             Some(key) if !key.is_empty() => {
-                if !self.dedupe.insert(key) {
+                let hash = hash128(key);
+                // Remembered even when seen before, so a shift of several records between two
+                // pages (offset paging) is still caught on the page after.
+                let seen_before = self.seen.contains(hash);
+                if !self.page_keys.insert(hash) || seen_before {
                     self.stats.duplicates += 1;
                     return Ok(());
                 }
@@ -190,6 +218,12 @@ impl RecordSink<'_> {
         self.stats.emitted += 1;
         Ok(())
     }
+
+    /// The page was read completely: remember its keys and return what happened.
+    pub fn finish(self) -> PageStats {
+        self.seen.commit(self.page_keys);
+        self.stats
+    }
 }
 
 #[cfg(test)]
@@ -199,20 +233,12 @@ mod tests {
     use crate::streams::records::MessageItem;
 
     fn run(body: &str, filter: Option<Span>, dedupe: &mut Deduper) -> (PageStats, Vec<String>) {
-        let decoded = Codec::<MessageItem>::new(Envelope::Items).decode(body.as_bytes()).unwrap();
         let encoder = RecordEncoder::new("messages");
         let mut buf = Vec::new();
         let suffix = RecordSuffix::new(1);
-        let mut sink = RecordSink {
-            encoder: &encoder,
-            buf: &mut buf,
-            suffix: &suffix,
-            filter,
-            dedupe,
-            stats: PageStats::default(),
-        };
-        decoded.items.write_to(&mut sink).unwrap();
-        let stats = sink.stats;
+        let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, filter, dedupe.begin_page());
+        Codec::<MessageItem>::new(Envelope::Items).decode_into(body.as_bytes(), &mut sink).unwrap();
+        let stats = sink.finish();
         let ids = String::from_utf8(buf)
             .unwrap()
             .lines()
@@ -224,6 +250,10 @@ mod tests {
             })
             .collect();
         (stats, ids)
+    }
+
+    fn page(ids: &[&str]) -> String {
+        format!(r#"{{"items":[{}]}}"#, ids.iter().map(|i| format!(r#"{{"id":"{i}"}}"#)).collect::<Vec<_>>().join(","))
     }
 
     #[test]
@@ -247,19 +277,30 @@ mod tests {
     }
 
     #[test]
+    fn a_page_that_fails_half_way_leaves_no_keys_behind() {
+        let mut d = Deduper::window();
+        let encoder = RecordEncoder::new("messages");
+        let suffix = RecordSuffix::new(1);
+        let mut buf = Vec::new();
+        let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, None, d.begin_page());
+        let truncated = r#"{"items":[{"id":"a"},{"id":"b"},{"id":"#;
+        assert!(Codec::<MessageItem>::new(Envelope::Items).decode_into(truncated.as_bytes(), &mut sink).is_err());
+        drop(sink);
+        assert_eq!(run(&page(&["a", "b", "c"]), None, &mut d).1, ["a", "b", "c"], "the retried page is whole");
+    }
+
+    #[test]
     fn neighbour_windows_share_their_edges_and_are_forgotten_when_done() {
         let shared = Arc::new(NeighbourKeys::default());
         let mut w0 = Deduper::Neighbours { shared: shared.clone(), seq: 0 };
         let mut w1 = Deduper::Neighbours { shared: shared.clone(), seq: 1 };
         let mut w2 = Deduper::Neighbours { shared: shared.clone(), seq: 2 };
-        assert!(w0.insert("edge01") && w0.insert("a"));
-        assert!(!w1.insert("edge01"), "the edge chat was already emitted by window 0");
-        assert!(w2.insert("edge12") && !w1.insert("edge12"));
-        assert!(w2.insert("a"), "window 2 does not touch window 0");
-        assert!(!w0.insert("a"), "repeats within a window are dropped too");
+        assert_eq!(run(&page(&["edge01", "a", "a"]), None, &mut w0).1, ["edge01", "a"]);
+        assert_eq!(run(&page(&["edge01", "edge12"]), None, &mut w1).1, ["edge12"]);
+        assert_eq!(run(&page(&["edge12", "a"]), None, &mut w2).1, ["a"], "window 2 does not touch window 0");
         shared.window_done(1);
         shared.window_done(0);
-        assert_eq!(shared.held(), 1, "window 0 is forgotten once 1 is done; window 2 still runs");
+        assert_eq!(shared.held(), 2, "window 0 is forgotten once 1 is done; 1 and 2 are kept for 2's sake");
         shared.window_done(2);
         shared.window_done(3);
         assert_eq!(shared.held(), 0);
@@ -268,17 +309,9 @@ mod tests {
     #[test]
     fn adjacent_dedupe_forgets_older_pages() {
         let mut d = Deduper::adjacent();
-        let page = |ids: &[&str]| {
-            format!(
-                r#"{{"items":[{}]}}"#,
-                ids.iter().map(|i| format!(r#"{{"id":"{i}"}}"#)).collect::<Vec<_>>().join(",")
-            )
-        };
         assert_eq!(run(&page(&["a", "b"]), None, &mut d).1, ["a", "b"]);
-        d.next_page();
         assert_eq!(run(&page(&["b", "c"]), None, &mut d).1, ["c"]);
-        d.next_page();
-        d.next_page();
+        assert_eq!(run(&page(&["d"]), None, &mut d).1, ["d"]);
         assert_eq!(run(&page(&["a"]), None, &mut d).1, ["a"]);
     }
 }

@@ -19,6 +19,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::{ApiClient, Page};
 use crate::protocol::{now_millis, LogLevel, RecordEncoder, RecordSuffix};
+use crate::streams::codec::PageMeta;
 use crate::streams::{Pagination, ReadMode, StreamDef, WindowRules};
 use crate::time::{ceil_second, floor_second, format_api, format_cursor};
 
@@ -258,9 +259,8 @@ async fn read_pages(
     let mut stale_pages = 0;
     let mut totals = PageStats::default();
     loop {
-        let fetched = ctx.client.fetch_page(def, &url, page).await?;
-        let next_page = fetched.decoded.next_page.clone();
-        let stats = write_page(ctx, job, fetched, filter, &mut dedupe, encoder)?;
+        let (meta, stats) = fetch_records(ctx, job, &url, page, filter, &mut dedupe, encoder).await?;
+        let next_page = meta.next_page;
         totals.add(stats);
         stale_pages = if stats.items > 0 && stats.items == stats.duplicates { stale_pages + 1 } else { 0 };
         if stale_pages >= MAX_STALE_PAGES {
@@ -281,7 +281,6 @@ async fn read_pages(
             seen.pop_front();
         }
         seen.push_back(url.as_str().to_string());
-        dedupe.next_page();
     }
 }
 
@@ -313,25 +312,36 @@ fn next_url(ctx: &SyncContext, def: &StreamDef, first: &Url, next: &str) -> Resu
     }
 }
 
-/// Encodes a fetched page and hands it to the output thread.
-fn write_page(
+/// Fetches one page, encoding its records while it is parsed, and hands them to the output
+/// thread. A body that fails to parse is fetched again; what it had encoded is thrown away and
+/// its keys are not remembered, so the retry emits the page whole and once.
+async fn fetch_records(
     ctx: &SyncContext,
     job: StreamJob,
-    fetched: crate::http::Fetched,
+    url: &Url,
+    page: Page,
     filter: Option<Span>,
     dedupe: &mut Deduper,
     encoder: &RecordEncoder,
-) -> Result<PageStats> {
-    let mut bytes = ctx.buffers.take(fetched.decoded.len * 512);
-    let suffix = RecordSuffix::new(now_millis());
-    let mut sink =
-        RecordSink { encoder, buf: &mut bytes, suffix: &suffix, filter, dedupe, stats: PageStats::default() };
-    fetched
-        .decoded
-        .items
-        .write_to(&mut sink)
-        .map_err(|e| Error::system(format!("Could not encode a {} record: {e}", job.def.name)))?;
-    let stats = sink.stats;
+) -> Result<(PageMeta, PageStats)> {
+    let def = job.def;
+    let mut bytes = ctx.buffers.take(64 * 1024);
+    let mut decode = |body: &[u8]| {
+        bytes.clear();
+        let suffix = RecordSuffix::new(now_millis());
+        let mut sink = RecordSink::new(encoder, &mut bytes, &suffix, filter, dedupe.begin_page());
+        let meta = def.codec.decode_into(body, &mut sink)?;
+        Ok((meta, sink.finish()))
+    };
+    let fetched = ctx.client.fetch_page(def, url, page, &mut decode).await;
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            ctx.buffers.give(bytes);
+            return Err(e);
+        }
+    };
+    let (meta, stats) = fetched.value;
     if stats.emitted > 0 {
         ctx.events.send(Event::Records {
             stream: job.index,
@@ -342,7 +352,7 @@ fn write_page(
     } else {
         ctx.buffers.give(bytes);
     }
-    Ok(stats)
+    Ok((meta, stats))
 }
 
 fn log_oddities(ctx: &SyncContext, def: &StreamDef, stats: &PageStats) {
@@ -403,20 +413,18 @@ async fn read_tickets(ctx: Arc<SyncContext>, job: StreamJob) -> Result<Value> {
         params.push(("offset", offset.to_string()));
         params.push(("daysBeforeNow", days_before_now.max(1).to_string()));
         let url = ctx.client.endpoint_url(def, &params);
-        let fetched = ctx.client.fetch_page(def, &url, Page::First).await?;
-        let total = fetched.decoded.total;
+        let (meta, stats) = fetch_records(&ctx, job, &url, Page::First, filter, &mut dedupe, &encoder).await?;
+        let total = meta.total;
         if let (false, Some(total)) = (estimated, total) {
             ctx.events.send(Event::Estimate { stream: job.index, rows: total })?;
             estimated = true;
         }
-        let stats = write_page(&ctx, job, fetched, filter, &mut dedupe, &encoder)?;
         totals.add(stats);
         let len = stats.items;
         if len == 0 || total.is_some_and(|t| offset + len >= t) {
             break;
         }
         offset += if len > TICKET_OVERLAP { len - TICKET_OVERLAP } else { len };
-        dedupe.next_page();
     }
     // Repeats are expected here (pages overlap on purpose), so only missing cursors are worth a line.
     log_oddities(&ctx, def, &PageStats { duplicates: 0, ..totals });

@@ -1,11 +1,14 @@
 //! Turning a response body into records: one generic codec per record type.
 //!
-//! A page is parsed completely before any of it is written, so a body that fails half-way
-//! (truncated, a field of the wrong type) can be retried without having emitted part of it.
+//! Items are parsed one at a time and encoded straight into the page's output buffer; nothing
+//! of a page reaches stdout until the whole body has parsed, so a body that fails half-way
+//! (truncated, a field of the wrong type) is retried without having emitted part of it.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -33,35 +36,23 @@ pub trait ApiItem: DeserializeOwned + Send + 'static {
     fn into_record(self) -> Self::Record;
 }
 
-/// A parsed page, its items still typed.
-pub struct Decoded {
-    pub items: Box<dyn ItemBatch>,
+/// What a page says besides its items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageMeta {
     /// The number of items in the page.
-    pub len: usize,
+    pub len: u64,
     /// `nextPage`, with null, absent and empty all meaning "no more pages".
     pub next_page: Option<String>,
     /// Tickets' `total`.
     pub total: Option<u64>,
 }
 
-/// Typed items, written through a [`RecordSink`].
-pub trait ItemBatch: Send {
-    fn write_to(self: Box<Self>, sink: &mut RecordSink<'_>) -> serde_json::Result<()>;
-}
-
-impl<T: ApiItem> ItemBatch for Vec<T> {
-    fn write_to(self: Box<Self>, sink: &mut RecordSink<'_>) -> serde_json::Result<()> {
-        for item in *self {
-            sink.push(item)?;
-        }
-        Ok(())
-    }
-}
-
 /// Parses response bodies of one endpoint.
 pub trait PageCodec: Sync + Send {
-    /// Parses a whole page, or explains in one line why the body is not what the endpoint sends.
-    fn decode(&self, body: &[u8]) -> Result<Decoded, String>;
+    /// Parses a page, handing each item to `sink` as soon as it is parsed (no page of typed
+    /// items is ever held), or explains in one line why the body is not what the endpoint
+    /// sends. On error the sink has seen part of the page: the caller discards what it wrote.
+    fn decode_into(&self, body: &[u8], sink: &mut RecordSink<'_>) -> Result<PageMeta, String>;
 }
 
 /// The [`PageCodec`] for items of type `T`.
@@ -76,7 +67,18 @@ impl<T> Codec<T> {
     }
 }
 
+impl Envelope {
+    fn items_key(self) -> &'static str {
+        match self {
+            Envelope::Items => "items",
+            Envelope::Tickets => "tickets",
+        }
+    }
+}
+
+/// The typed pages, used only to explain a body that failed to parse.
 #[derive(Deserialize)]
+#[allow(dead_code)]
 struct ItemsPage<T> {
     items: Vec<T>,
     #[serde(rename = "nextPage", default)]
@@ -84,6 +86,7 @@ struct ItemsPage<T> {
 }
 
 #[derive(Deserialize)]
+#[allow(dead_code)]
 struct TicketsPage<T> {
     #[serde(default)]
     total: Option<u64>,
@@ -91,19 +94,99 @@ struct TicketsPage<T> {
 }
 
 impl<T: ApiItem> PageCodec for Codec<T> {
-    fn decode(&self, body: &[u8]) -> Result<Decoded, String> {
-        let (items, next_page, total) = match self.envelope {
-            Envelope::Items => {
-                let page: ItemsPage<T> = parse(body)?;
-                (page.items, page.next_page, None)
+    fn decode_into(&self, body: &[u8], sink: &mut RecordSink<'_>) -> Result<PageMeta, String> {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let seed = PageSeed::<T> { sink, items_key: self.envelope.items_key(), _items: PhantomData };
+        let meta = seed.deserialize(&mut de).and_then(|meta| de.end().map(|_| meta));
+        meta.map_err(|streaming_error| match self.envelope {
+            Envelope::Items => explain::<ItemsPage<T>>(body, streaming_error),
+            Envelope::Tickets => explain::<TicketsPage<T>>(body, streaming_error),
+        })
+    }
+}
+
+/// Visits a page object, streaming its items array into the sink.
+struct PageSeed<'s, 'a, T> {
+    sink: &'s mut RecordSink<'a>,
+    items_key: &'static str,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: ApiItem> DeserializeSeed<'de> for PageSeed<'_, '_, T> {
+    type Value = PageMeta;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PageMeta, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, T: ApiItem> Visitor<'de> for PageSeed<'_, '_, T> {
+    type Value = PageMeta;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with `{}`", self.items_key)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PageMeta, A::Error> {
+        let PageSeed { sink, items_key, .. } = self;
+        let (mut len, mut next_page, mut total) = (None, None, None);
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == items_key {
+                if len.is_some() {
+                    return Err(de::Error::duplicate_field(items_key));
+                }
+                len = Some(map.next_value_seed(ItemsSeed::<T> { sink: &mut *sink, _items: PhantomData })?);
+            } else if key == "nextPage" {
+                next_page = map.next_value::<Option<String>>()?;
+            } else if key == "total" {
+                total = map.next_value::<Option<u64>>()?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
             }
-            Envelope::Tickets => {
-                let page: TicketsPage<T> = parse(body)?;
-                (page.tickets, None, page.total)
-            }
-        };
+        }
+        let len = len.ok_or_else(|| de::Error::missing_field(items_key))?;
         let next_page = next_page.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        Ok(Decoded { len: items.len(), items: Box::new(items), next_page, total })
+        Ok(PageMeta { len, next_page, total })
+    }
+}
+
+/// Visits the items array, one item at a time.
+struct ItemsSeed<'s, 'a, T> {
+    sink: &'s mut RecordSink<'a>,
+    _items: PhantomData<fn() -> T>,
+}
+
+impl<'de, T: ApiItem> DeserializeSeed<'de> for ItemsSeed<'_, '_, T> {
+    type Value = u64;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: ApiItem> Visitor<'de> for ItemsSeed<'_, '_, T> {
+    type Value = u64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of items")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+        let mut count = 0;
+        while let Some(item) = seq.next_element::<T>()? {
+            self.sink.push(item).map_err(de::Error::custom)?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+/// Explains a parse failure, naming the field where possible.
+fn explain<P: DeserializeOwned>(body: &[u8], streaming_error: serde_json::Error) -> String {
+    match parse::<P>(body) {
+        Err(why) => why,
+        // The typed parse succeeded: the failure came from writing a record, not the body.
+        Ok(_) => streaming_error.to_string(),
     }
 }
 
@@ -258,22 +341,39 @@ full_refresh_item!(ContactRecord, AgentRecord, ChannelRecord, IntentRecord);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::{RecordEncoder, RecordSuffix};
+    use crate::read::sink::Deduper;
     use serde_json::json;
+
+    /// Decodes `body` with `codec`, returning the page's facts and the emitted records' data.
+    fn decode<T: ApiItem>(codec: &Codec<T>, body: &[u8]) -> Result<(PageMeta, Vec<Value>), String> {
+        let encoder = RecordEncoder::new("s");
+        let suffix = RecordSuffix::new(1);
+        let mut dedupe = Deduper::window();
+        let mut buf = Vec::new();
+        let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, None, dedupe.begin_page());
+        let meta = codec.decode_into(body, &mut sink)?;
+        sink.finish();
+        let records = String::from_utf8(buf)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["record"]["data"].clone())
+            .collect();
+        Ok((meta, records))
+    }
 
     #[test]
     fn flattens_the_chat_reference_and_keeps_unknown_fields() {
         let body = json!({"items": [{"id": "m1", "creationTime": "2024-01-01T00:00:00Z", "chat": {"chatId": "C1", "channelId": "wa", "contactId": "549"},
-            "content": {"type": "text", "text": "hi", "newContentField": 1}, "brandNewField": {"a": [1]}}], "nextPage": ""});
-        let codec = Codec::<MessageItem>::new(Envelope::Items);
-        let decoded = codec.decode(body.to_string().as_bytes()).unwrap();
-        assert_eq!(decoded.len, 1);
-        assert_eq!(decoded.next_page, None, "an empty nextPage ends paging");
-        let page: ItemsPage<MessageItem> = serde_json::from_value(body).unwrap();
-        let record = serde_json::to_value(page.items.into_iter().next().unwrap().into_record()).unwrap();
+            "content": {"type": "text", "text": "hi", "newContentField": 1}, "brandNewField": {"a": [1]}}], "nextPage": "", "extraEnvelopeField": [1, 2]});
+        let (meta, records) = decode(&Codec::<MessageItem>::new(Envelope::Items), body.to_string().as_bytes()).unwrap();
+        assert_eq!(meta, PageMeta { len: 1, next_page: None, total: None }, "an empty nextPage ends paging");
         assert_eq!(
-            record,
-            json!({"chat_id": "C1", "channel_id": "wa", "contact_id": "549", "id": "m1", "creationTime": "2024-01-01T00:00:00Z",
+            records,
+            [
+                json!({"chat_id": "C1", "channel_id": "wa", "contact_id": "549", "id": "m1", "creationTime": "2024-01-01T00:00:00Z",
                 "content": {"type": "text", "text": "hi", "newContentField": 1}, "brandNewField": {"a": [1]}})
+            ]
         );
     }
 
@@ -301,21 +401,25 @@ mod tests {
 
     #[test]
     fn explains_wrong_types_and_envelopes() {
-        let codec = Codec::<ChatItem>::new(Envelope::Items);
-        let err = codec.decode(br#"{"items":[{"chat":{"chatId":"C"},"isBanned":"yes"}]}"#).err().unwrap();
+        let chats = Codec::<ChatItem>::new(Envelope::Items);
+        let err = decode(&chats, br#"{"items":[{"chat":{"chatId":"C"},"isBanned":"yes"}]}"#).unwrap_err();
         assert!(err.contains("isBanned") && err.contains("expected a boolean"), "{err}");
-        let err = codec.decode(br#"{"nextPage":null}"#).err().unwrap();
-        assert!(err.contains("missing field `items`"), "{err}");
-        let err = codec.decode(b"<html>502</html>").err().unwrap();
-        assert!(err.contains("expected value"), "{err}");
-        let err = codec.decode(br#"{"items":[{"chat":{"chatId":"C"}"#).err().unwrap();
-        assert!(err.contains("EOF"), "{err}");
-        let err = codec.decode(br#"{"items":[],"nextPage":5}"#).err().unwrap();
-        assert!(err.contains("nextPage"), "{err}");
+        for (body, expect) in [
+            (&br#"{"nextPage":null}"#[..], "missing field `items`"),
+            (b"<html>502</html>", "expected value"),
+            (br#"{"items":[{"chat":{"chatId":"C"}"#, "EOF"),
+            (br#"{"items":[],"nextPage":5}"#, "nextPage"),
+            (br#"{"items":[]} trailing"#, "trailing characters"),
+            (br#"{"items":null}"#, "invalid type: null"),
+            (br#"[]"#, "expected struct ItemsPage"),
+        ] {
+            let err = decode(&chats, body).unwrap_err();
+            assert!(err.contains(expect), "{}: {err}", String::from_utf8_lossy(body));
+        }
         let tickets = Codec::<TicketRecord>::new(Envelope::Tickets);
-        let ok = tickets.decode(br#"{"total":3,"tickets":[{"id":"t1","companyId":7}]}"#).unwrap();
-        assert_eq!((ok.len, ok.total), (1, Some(3)));
-        let err = tickets.decode(br#"{"total":3,"tickets":[{"id":"t1","companyId":"7"}]}"#).err().unwrap();
+        let (meta, records) = decode(&tickets, br#"{"total":3,"tickets":[{"id":"t1","companyId":7}]}"#).unwrap();
+        assert_eq!((meta.len, meta.total, records.len()), (1, Some(3), 1));
+        let err = decode(&tickets, br#"{"total":3,"tickets":[{"id":"t1","companyId":"7"}]}"#).unwrap_err();
         assert!(err.contains("companyId"), "{err}");
     }
 }
