@@ -7,7 +7,7 @@
 use std::sync::Mutex;
 
 /// Buffers kept for reuse.
-const KEEP: usize = 4;
+const KEEP: usize = 2;
 /// Buffers that grew beyond this are freed rather than kept.
 const MAX_KEPT_CAPACITY: usize = 4 * 1024 * 1024;
 

@@ -11,6 +11,7 @@ use source_botmaker::protocol::writer::STDOUT_BUFFER_BYTES;
 use source_botmaker::protocol::MessageWriter;
 
 fn main() -> ExitCode {
+    tune_allocator();
     install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -19,6 +20,23 @@ fn main() -> ExitCode {
     let stdout = BufWriter::with_capacity(STDOUT_BUFFER_BYTES, std::io::stdout());
     ExitCode::from(source_botmaker::run(cli.command, stdout) as u8)
 }
+
+/// glibc's allocator keeps freed page-sized buffers for reuse per thread and raises its mmap
+/// threshold as they come and go, so a sync's resident memory would creep up with the amount of
+/// data read. Page buffers (hundreds of KiB) are instead always mapped and returned whole, and
+/// two arenas suffice for two runtime threads. (musl, used for the static image, needs none of it.)
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: mallopt only adjusts allocator parameters; it is called before any other thread
+    // exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
 
 /// `--help`/`--version` print and succeed; anything else is a usage error that is also reported
 /// as a TRACE ERROR, so the platform shows it.

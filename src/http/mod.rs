@@ -42,7 +42,7 @@ pub struct ClientStats {
 /// stdout). More requests than this can be in flight; their bodies wait in the socket (the
 /// kernel's memory, and TCP tells the server to wait) until a slot frees up, so memory stays
 /// flat however many requests run and however slowly stdout drains.
-const PAGES_IN_MEMORY: usize = 3;
+const PAGES_IN_MEMORY: usize = 2;
 
 /// A page fetched and decoded. The permit is one of the [`PAGES_IN_MEMORY`] slots: hold it
 /// until the page's records have been written.

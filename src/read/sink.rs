@@ -53,12 +53,14 @@ impl PageStats {
 /// Remembers primary keys to drop repeats.
 ///
 /// Keys are kept as 128-bit hashes (a collision is practically impossible: about 1e-29 for a
-/// million keys) so that memory stays small and flat. A page's keys are committed only once the
-/// whole page has been read: a page that fails half-way and is fetched again must not find its
-/// own first records already "seen".
+/// million keys). A page's keys are committed only once the whole page has been read: a page
+/// that fails half-way and is fetched again must not find its own first records already "seen".
+///
+/// Event streams need no more than the previous page: their windows never overlap (the
+/// half-open filter), so a repeat can only come from the API serving a page twice or shifting
+/// records between pages. Remembering a whole window instead would cost memory in proportion to
+/// the window (megabytes for a busy day of messages) for no gain.
 pub enum Deduper {
-    /// Every key seen in the current window: windows are bounded in size, so this is too.
-    Window(HashSet<u128>),
     /// Keys of the previous page only: enough for offset paging whose pages shift when records
     /// arrive, and for a page served twice, without growing with the stream.
     Adjacent(HashSet<u128>),
@@ -103,10 +105,6 @@ impl NeighbourKeys {
 }
 
 impl Deduper {
-    pub fn window() -> Self {
-        Deduper::Window(HashSet::new())
-    }
-
     pub fn adjacent() -> Self {
         Deduper::Adjacent(HashSet::new())
     }
@@ -115,8 +113,7 @@ impl Deduper {
     /// for the page, so checking and committing are one step for concurrent windows.
     pub fn begin_page(&mut self) -> SeenKeys<'_> {
         match self {
-            Deduper::Window(seen) => SeenKeys::Own(seen, false),
-            Deduper::Adjacent(previous) => SeenKeys::Own(previous, true),
+            Deduper::Adjacent(previous) => SeenKeys::Previous(previous),
             Deduper::Neighbours { shared, seq } => {
                 SeenKeys::Neighbours(shared.inner.lock().unwrap_or_else(|e| e.into_inner()), *seq)
             }
@@ -126,15 +123,15 @@ impl Deduper {
 
 /// Keys already emitted, as seen by one page (see [`Deduper::begin_page`]).
 pub enum SeenKeys<'d> {
-    /// A set of this reader's own; `true` when a committed page replaces it (previous page only).
-    Own(&'d mut HashSet<u128>, bool),
+    /// The previous page's keys, replaced by the page being read once it is complete.
+    Previous(&'d mut HashSet<u128>),
     Neighbours(MutexGuard<'d, NeighbourInner>, u64),
 }
 
 impl SeenKeys<'_> {
     fn contains(&self, hash: u128) -> bool {
         match self {
-            SeenKeys::Own(seen, _) => seen.contains(&hash),
+            SeenKeys::Previous(seen) => seen.contains(&hash),
             SeenKeys::Neighbours(inner, seq) => [seq.checked_sub(1), Some(*seq), seq.checked_add(1)]
                 .into_iter()
                 .flatten()
@@ -145,8 +142,7 @@ impl SeenKeys<'_> {
     /// Records the keys of a page that was read completely.
     pub fn commit(self, page: HashSet<u128>) {
         match self {
-            SeenKeys::Own(seen, true) => *seen = page,
-            SeenKeys::Own(seen, false) => seen.extend(page),
+            SeenKeys::Previous(seen) => *seen = page,
             SeenKeys::Neighbours(mut inner, seq) => inner.keys.entry(seq).or_default().extend(page),
         }
     }
@@ -271,14 +267,14 @@ mod tests {
             {"id":"end","creationTime":"2024-01-02T00:00:00Z"},
             {"id":"no-time"},
             {"id":"inside","creationTime":"2024-01-01T12:00:00.5Z"}]}"#;
-        let (stats, ids) = run(body, Some(span), &mut Deduper::window());
+        let (stats, ids) = run(body, Some(span), &mut Deduper::adjacent());
         assert_eq!(ids, ["start-s", "start-ms", "inside", "no-time"]);
         assert_eq!((stats.outside, stats.duplicates, stats.without_cursor, stats.items), (3, 1, 1, 8));
     }
 
     #[test]
     fn a_page_that_fails_half_way_leaves_no_keys_behind() {
-        let mut d = Deduper::window();
+        let mut d = Deduper::adjacent();
         let encoder = RecordEncoder::new("messages");
         let suffix = RecordSuffix::new(1);
         let mut buf = Vec::new();

@@ -148,7 +148,7 @@ async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules
                 recent_days: rules.recent_days,
             };
             let dedupe = if rules.filter_by_cursor {
-                Deduper::window()
+                Deduper::adjacent()
             } else {
                 Deduper::Neighbours { shared: neighbours.clone(), seq }
             };
@@ -325,11 +325,14 @@ async fn fetch_records(
     encoder: &RecordEncoder,
 ) -> Result<(PageMeta, PageStats)> {
     let def = job.def;
-    let mut bytes = ctx.buffers.take(64 * 1024);
+    // Taken only once a body is in hand (the decode runs inside one of the client's page
+    // slots), so tasks waiting for their turn hold no output buffer.
+    let mut bytes: Option<Vec<u8>> = None;
     let mut decode = |body: &[u8]| {
-        bytes.clear();
+        let buf = bytes.get_or_insert_with(|| ctx.buffers.take(body.len()));
+        buf.clear();
         let suffix = RecordSuffix::new(now_millis());
-        let mut sink = RecordSink::new(encoder, &mut bytes, &suffix, filter, dedupe.begin_page());
+        let mut sink = RecordSink::new(encoder, buf, &suffix, filter, dedupe.begin_page());
         let meta = def.codec.decode_into(body, &mut sink)?;
         Ok((meta, sink.finish()))
     };
@@ -337,11 +340,14 @@ async fn fetch_records(
     let fetched = match fetched {
         Ok(f) => f,
         Err(e) => {
-            ctx.buffers.give(bytes);
+            if let Some(buf) = bytes {
+                ctx.buffers.give(buf);
+            }
             return Err(e);
         }
     };
     let (meta, stats) = fetched.value;
+    let bytes = bytes.unwrap_or_default();
     if stats.emitted > 0 {
         ctx.events.send(Event::Records {
             stream: job.index,

@@ -349,7 +349,7 @@ mod tests {
     fn decode<T: ApiItem>(codec: &Codec<T>, body: &[u8]) -> Result<(PageMeta, Vec<Value>), String> {
         let encoder = RecordEncoder::new("s");
         let suffix = RecordSuffix::new(1);
-        let mut dedupe = Deduper::window();
+        let mut dedupe = Deduper::adjacent();
         let mut buf = Vec::new();
         let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, None, dedupe.begin_page());
         let meta = codec.decode_into(body, &mut sink)?;
