@@ -601,3 +601,38 @@ fn check_with_error_responses_never_prints_the_token() {
         }
     }
 }
+
+/// A consumer that stops reading stdout for a while (a destination flushing) holds the
+/// connector's page slots; requests waiting for a slot must not time out and be retried.
+/// Regression test: the request timeout once covered the wait for a slot.
+#[test]
+fn a_slow_stdout_reader_is_backpressure_not_a_timeout() {
+    let mut cfg = mock_cfg(3_000);
+    cfg.rate_limits = false;
+    let mock = MockServer::start(cfg).unwrap();
+    let work = Workdir::new();
+    let start = mock.data_start() - TimeDelta::days(1);
+    let config = work.write_json("config.json", &config_from(&mock, start));
+    let catalog = work.write_json("catalog.json", &catalog(&["messages", "calls", "contacts"], true));
+    let mut child = Command::new(BIN)
+        .args(["read", "--config", path_str(&config), "--catalog", path_str(&catalog)])
+        .env("SOURCE_BOTMAKER_REQUEST_TIMEOUT_SECS", "1")
+        .env("SOURCE_BOTMAKER_RETRY_INITIAL_MS", "20")
+        .env("SOURCE_BOTMAKER_CLIENT_RATE_LIMITS", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Longer than the request timeout: the pipe fills and every page slot waits on it.
+    std::thread::sleep(Duration::from_secs(3));
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(child.wait().unwrap().success(), "the sync succeeds");
+    let messages: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let retries: Vec<&str> =
+        messages.iter().filter_map(|m| m["log"]["message"].as_str()).filter(|l| l.contains("retrying")).collect();
+    assert!(retries.is_empty(), "waiting for stdout caused retries: {retries:?}");
+    let records = messages.iter().filter(|m| m["type"] == "RECORD").count();
+    assert!(records > 6_000, "everything arrived ({records} records)");
+    assert!(mock.requests().iter().all(|r| r.status == 200));
+}

@@ -63,6 +63,8 @@ pub struct ApiClient {
     pages: Arc<Semaphore>,
     buffers: Arc<BufferPool>,
     policy: RetryPolicy,
+    /// Limit for the response headers, and separately for reading the body.
+    timeout: Duration,
     log: LogFn,
 }
 
@@ -106,7 +108,6 @@ impl ApiClient {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("source-botmaker/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(15).min(timeout))
-            .timeout(timeout)
             .redirect(redirect)
             .tcp_nodelay(true)
             .pool_max_idle_per_host(config.max_concurrent_requests as usize);
@@ -136,6 +137,7 @@ impl ApiClient {
             pages: Arc::new(Semaphore::new(PAGES_IN_MEMORY)),
             buffers: Arc::default(),
             policy: RetryPolicy::from_env(),
+            timeout,
             log,
         })
     }
@@ -259,9 +261,18 @@ impl ApiClient {
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert("access-token", self.token.clone());
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-        let response = match self.http.get(call.url.clone()).headers(headers).send().await {
-            Ok(r) => r,
-            Err(e) => return Err(Failure::Retry { reason: describe_transport_error(&e), retry_after: None }),
+        // The two halves of a request are timed separately: waiting for a page slot (when stdout
+        // is slow) is backpressure, not a slow server, and must not time the request out.
+        let sent = tokio::time::timeout(self.timeout, self.http.get(call.url.clone()).headers(headers).send()).await;
+        let response = match sent {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => return Err(Failure::Retry { reason: describe_transport_error(&e), retry_after: None }),
+            Err(_) => {
+                return Err(Failure::Retry {
+                    reason: timed_out(self.timeout, "the response headers"),
+                    retry_after: None,
+                })
+            }
         };
         let status = response.status();
         let retry_after = response
@@ -273,14 +284,16 @@ impl ApiClient {
             response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let slot = self.pages.clone().acquire_owned().await.expect("the page semaphore is never closed");
         let mut body = self.buffers.take(response.content_length().unwrap_or(64 * 1024).min(16 << 20) as usize);
-        let read = read_body(response, &mut body).await;
+        let read = tokio::time::timeout(self.timeout, read_body(response, &mut body)).await;
         drop(in_flight);
-        if let Err(e) = read {
+        let failed = match read {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("HTTP {status} body cut short ({})", describe_transport_error(&e))),
+            Err(_) => Some(timed_out(self.timeout, "the response body")),
+        };
+        if let Some(reason) = failed {
             self.buffers.give(body);
-            return Err(Failure::Retry {
-                reason: format!("HTTP {status} body cut short ({})", describe_transport_error(&e)),
-                retry_after: None,
-            });
+            return Err(Failure::Retry { reason, retry_after: None });
         }
         let answer = Answer { status, body: body.as_slice(), retry_after, location };
         let outcome = if status == StatusCode::OK {
@@ -436,6 +449,10 @@ fn describe_origin(url: &Url) -> String {
         (Some(h), None) => format!("{}://{h}", url.scheme()),
         _ => url.scheme().to_string(),
     }
+}
+
+fn timed_out(limit: Duration, what: &str) -> String {
+    format!("timed out after {} waiting for {what}", human_duration(limit))
 }
 
 /// "3 min 5 s", "12 s".

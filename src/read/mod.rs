@@ -183,7 +183,7 @@ async fn run_streams(ctx: Arc<SyncContext>, selected: &[(String, Selected)], sta
                 continue;
             }
         };
-        let job = StreamJob { index, def, cursor, incremental };
+        let job = StreamJob { index, def, cursor };
         let ctx = ctx.clone();
         let handle = tasks.spawn(async move {
             let result = read_stream(ctx.clone(), job).await;

@@ -49,7 +49,6 @@ pub struct StreamJob {
     pub def: &'static StreamDef,
     /// `Some` for an incremental read resuming from a saved cursor.
     pub cursor: Option<DateTime<Utc>>,
-    pub incremental: bool,
 }
 
 /// Reads one stream to the end and returns its final `stream_state`.
@@ -88,7 +87,7 @@ fn window_parallelism(def: &StreamDef, max_concurrent: u32) -> usize {
 
 async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules) -> Result<Value> {
     let def = job.def;
-    let settle = (def.name == "sessions").then(|| TimeDelta::days(i64::from(ctx.config.session_settle_days)));
+    let settle = rules.listed_when_finished.then(|| TimeDelta::days(i64::from(ctx.config.session_settle_days)));
     let plan = plan(PlanInput {
         now: ctx.now,
         start_date: ctx.config.start_date,
@@ -116,7 +115,8 @@ async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules
             ctx.events.log(
                 LogLevel::Info,
                 format!(
-                    "sessions: the last {} days are read but not checkpointed (sessions are listed only once finished); the next sync reads them again.",
+                    "{}: the last {} days are read but not checkpointed (Botmaker lists them only once finished); the next sync reads them again.",
+                    def.name,
                     settle.num_days()
                 ),
             );

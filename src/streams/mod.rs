@@ -52,6 +52,9 @@ pub struct WindowRules {
     pub filter_by_cursor: bool,
     /// Records in one full page, used to size windows.
     pub page_size: u32,
+    /// Botmaker lists a record only once it is finished (sessions), so the cursor stays
+    /// `session_settle_days` behind now and the last days are read again next time.
+    pub listed_when_finished: bool,
 }
 
 /// An endpoint's documented rate limit: `requests` per `per`.
@@ -150,7 +153,12 @@ pub static STREAMS: [StreamDef; 9] = [
         name: "chats",
         path: "/chats",
         pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules { recent_days: 7, filter_by_cursor: false, page_size: 250 }),
+        mode: ReadMode::Windowed(WindowRules {
+            recent_days: 7,
+            filter_by_cursor: false,
+            page_size: 250,
+            listed_when_finished: false,
+        }),
         cursor_field: Some("lastUserMessageDatetime"),
         primary_key: "chat_id",
         rate_limit: RateLimit::per_second(3),
@@ -163,7 +171,12 @@ pub static STREAMS: [StreamDef; 9] = [
         name: "messages",
         path: "/messages",
         pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules { recent_days: 3, filter_by_cursor: true, page_size: 1500 }),
+        mode: ReadMode::Windowed(WindowRules {
+            recent_days: 3,
+            filter_by_cursor: true,
+            page_size: 1500,
+            listed_when_finished: false,
+        }),
         cursor_field: Some("creationTime"),
         primary_key: "id",
         rate_limit: RateLimit::per_second(5),
@@ -176,7 +189,12 @@ pub static STREAMS: [StreamDef; 9] = [
         name: "sessions",
         path: "/sessions",
         pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules { recent_days: 7, filter_by_cursor: true, page_size: 500 }),
+        mode: ReadMode::Windowed(WindowRules {
+            recent_days: 7,
+            filter_by_cursor: true,
+            page_size: 500,
+            listed_when_finished: true,
+        }),
         cursor_field: Some("creationTime"),
         primary_key: "id",
         rate_limit: RateLimit::per_second(5),
@@ -189,7 +207,12 @@ pub static STREAMS: [StreamDef; 9] = [
         name: "calls",
         path: "/calls",
         pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules { recent_days: 7, filter_by_cursor: true, page_size: 250 }),
+        mode: ReadMode::Windowed(WindowRules {
+            recent_days: 7,
+            filter_by_cursor: true,
+            page_size: 250,
+            listed_when_finished: false,
+        }),
         cursor_field: Some("creationDatetime"),
         primary_key: "id",
         rate_limit: RateLimit::per_second(5),
