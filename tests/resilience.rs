@@ -32,50 +32,6 @@ const RUN_DEADLINE: Duration = Duration::from_secs(90);
 
 // ------------------------------------------------------------------ the guarded runner
 
-/// Every form in which `token` could show up in output: as is, JSON-escaped (how it would
-/// appear inside a serialized string), `Debug`-escaped, and percent-encoded (upper and lower
-/// hex, as in a URL).
-fn token_forms(token: &str) -> Vec<String> {
-    let json = serde_json::to_string(token).unwrap();
-    let debug = format!("{token:?}");
-    let mut forms = vec![token.to_string(), json[1..json.len() - 1].to_string(), debug[1..debug.len() - 1].to_string()];
-    for upper in [true, false] {
-        let mut enc = String::new();
-        for b in token.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                enc.push(b as char);
-            } else if upper {
-                enc.push_str(&format!("%{b:02X}"));
-            } else {
-                enc.push_str(&format!("%{b:02x}"));
-            }
-        }
-        forms.push(enc);
-    }
-    forms.sort();
-    forms.dedup();
-    forms
-}
-
-/// Appends every string (keys too) inside `v` to `out`, one per line.
-fn strings_in(v: &Value, out: &mut String) {
-    match v {
-        Value::String(s) => {
-            out.push_str(s);
-            out.push('\n');
-        }
-        Value::Array(a) => a.iter().for_each(|x| strings_in(x, out)),
-        Value::Object(m) => {
-            for (k, x) in m {
-                out.push_str(k);
-                out.push('\n');
-                strings_in(x, out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// Runs the binary and checks what any run must satisfy, whatever its inputs: it ended by
 /// itself within the deadline with exit code 0, 1 or 2 (never a panic's 101 or a signal),
 /// printed no panic, stdout holds only Airbyte messages, and no form of any of `secrets`

@@ -290,3 +290,47 @@ pub fn assert_same_keys(stream: &str, got: &HashSet<String>, want: &HashSet<Stri
         want.len()
     );
 }
+
+/// Every form in which `token` could show up in output: as is, JSON-escaped (inside a serialized
+/// string), `Debug`-escaped, and percent-encoded (upper and lower hex, as in a URL).
+pub fn token_forms(token: &str) -> Vec<String> {
+    let json = serde_json::to_string(token).unwrap();
+    let debug = format!("{token:?}");
+    let mut forms = vec![token.to_string(), json[1..json.len() - 1].to_string(), debug[1..debug.len() - 1].to_string()];
+    for upper in [true, false] {
+        let mut enc = String::new();
+        for b in token.bytes() {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                enc.push(b as char);
+            } else if upper {
+                enc.push_str(&format!("%{b:02X}"));
+            } else {
+                enc.push_str(&format!("%{b:02x}"));
+            }
+        }
+        forms.push(enc);
+    }
+    forms.retain(|f| f.len() >= 8);
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// Appends every string (keys too) inside `v` to `out`, one per line.
+pub fn strings_in(v: &Value, out: &mut String) {
+    match v {
+        Value::String(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        Value::Array(a) => a.iter().for_each(|x| strings_in(x, out)),
+        Value::Object(m) => {
+            for (k, x) in m {
+                out.push_str(k);
+                out.push('\n');
+                strings_in(x, out);
+            }
+        }
+        _ => {}
+    }
+}
