@@ -9,14 +9,7 @@
 # Usage: acceptance-tests/container-smoke.sh      (IMAGE=... to choose the tag)
 . "$(dirname "$0")/lib.sh"
 
-ensure_podman
-# The image is (re)built from the current code first (a few seconds when up to date), unless
-# SKIP_IMAGE_BUILD=1 (packaging.sh, right after build-image.sh).
-if [ "${SKIP_IMAGE_BUILD:-0}" = 1 ]; then
-  podman image exists "$IMAGE" || die "image $IMAGE does not exist; run acceptance-tests/build-image.sh"
-else
-  "$AT_DIR/build-image.sh"
-fi
+ensure_image
 build_binaries
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/container-smoke.XXXXXX")

@@ -85,6 +85,17 @@ ensure_podman() {
 
 # build_binaries: static (musl) release builds of the connector and the mock. The connector
 # binary is the one the image ships; PyAirbyte runs the same file on the host.
+# Podman and an up-to-date image: (re)built from the current code (a few seconds when up to date),
+# unless SKIP_IMAGE_BUILD=1 (packaging.sh, right after build-image.sh).
+ensure_image() {
+  ensure_podman
+  if [ "${SKIP_IMAGE_BUILD:-0}" = 1 ]; then
+    podman image exists "$IMAGE" || die "image $IMAGE does not exist; run acceptance-tests/build-image.sh"
+  else
+    "$AT_DIR/build-image.sh"
+  fi
+}
+
 build_binaries() {
   if [ "${SKIP_CARGO_BUILD:-0}" = 1 ]; then
     if [ ! -x "$CONNECTOR_BIN" ] || [ ! -x "$MOCK_BIN" ]; then

@@ -32,76 +32,10 @@ const RUN_DEADLINE: Duration = Duration::from_secs(90);
 
 // ------------------------------------------------------------------ the guarded runner
 
-/// Runs the binary and checks what any run must satisfy, whatever its inputs: it ended by
-/// itself within the deadline with exit code 0, 1 or 2 (never a panic's 101 or a signal),
-/// printed no panic, stdout holds only Airbyte messages, and no form of any of `secrets`
-/// appears in stdout or stderr.
+/// [`guarded`] with this file's deadline; any breach fails the test.
 fn run_guarded(args: &[&str], env: &[(&str, &str)], secrets: &[&str]) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut out_pipe = child.stdout.take().unwrap();
-    let mut err_pipe = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = out_pipe.read_to_end(&mut b);
-        b
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        let _ = err_pipe.read_to_end(&mut b);
-        b
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > RUN_DEADLINE {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?} still running after {RUN_DEADLINE:?}; killed");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let stdout_bytes = out_thread.join().unwrap();
-    let stderr = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
-    let stdout = String::from_utf8(stdout_bytes).unwrap_or_else(|e| panic!("{args:?}: stdout is not UTF-8: {e}"));
-    let code =
-        status.code().unwrap_or_else(|| panic!("{args:?} was killed by a signal ({status:?}); stderr: {stderr}"));
-    assert!([0, 1, 2].contains(&code), "{args:?} exited with {code}; stderr: {stderr}\nstdout: {stdout}");
-    for text in [&stdout, &stderr] {
-        for bad in ["panicked", "RUST_BACKTRACE", "internal error"] {
-            assert!(!text.contains(bad), "{args:?} printed {bad:?}:\nstdout: {stdout}\nstderr: {stderr}");
-        }
-    }
-    let mut messages = Vec::new();
-    for line in stdout.lines() {
-        let m: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
-        let kind = m["type"].as_str().unwrap_or_default();
-        assert!(
-            ["RECORD", "STATE", "LOG", "TRACE", "SPEC", "CATALOG", "CONNECTION_STATUS", "CONTROL"].contains(&kind),
-            "not an Airbyte message: {line}"
-        );
-        messages.push(m);
-    }
-    // Also look inside the messages' decoded strings: a token escaped once by the connector
-    // and once more by JSON is still readable by anyone who looks at the message.
-    let mut decoded = String::new();
-    for m in &messages {
-        strings_in(m, &mut decoded);
-    }
-    for secret in secrets {
-        for form in token_forms(secret) {
-            assert!(!stdout.contains(&form), "{args:?}: the token leaked on stdout as {form:?}");
-            assert!(!stderr.contains(&form), "{args:?}: the token leaked on stderr as {form:?}");
-            assert!(!decoded.contains(&form), "{args:?}: the token leaked in a message's text as {form:?}");
-        }
-    }
-    Run { code, stdout, stderr, messages }
+    let owned: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    guarded(&owned, env, secrets, RUN_DEADLINE).unwrap_or_else(|e| panic!("{args:?}: {e}"))
 }
 
 /// `read` through [`run_guarded`], with quick retries giving up after `max_elapsed_secs`.

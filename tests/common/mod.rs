@@ -3,8 +3,10 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use botmaker_mock::{MockConfig, MockServer, Stream};
 use chrono::{DateTime, TimeDelta, Utc};
@@ -332,5 +334,94 @@ pub fn strings_in(v: &Value, out: &mut String) {
             }
         }
         _ => {}
+    }
+}
+
+/// Runs the binary and checks what every run must satisfy whatever its input: it ends by
+/// itself with exit code 0, 1 or 2 (not a panic's 101, not a signal), prints no panic, prints
+/// only Airbyte messages on stdout, and prints no form of any of `secrets` anywhere.
+pub fn guarded(args: &[String], env: &[(&str, &str)], secrets: &[&str], deadline: Duration) -> Result<Run, String> {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out_pipe.read_to_end(&mut b);
+        b
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err_pipe.read_to_end(&mut b);
+        b
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let out = String::from_utf8_lossy(&out_thread.join().unwrap()).into_owned();
+            let tail: String = out.lines().rev().take(5).collect::<Vec<_>>().join("\n");
+            return Err(format!("still running after {deadline:?}, killed; last stdout lines:\n{tail}"));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = String::from_utf8(out_thread.join().unwrap()).map_err(|e| format!("stdout is not UTF-8: {e}"))?;
+    let stderr = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
+    let code = status.code().ok_or_else(|| format!("killed by a signal ({status:?}); stderr: {stderr}"))?;
+    if ![0, 1, 2].contains(&code) {
+        return Err(format!("exit code {code}; stderr: {stderr}; stdout: {}", clip(&stdout)));
+    }
+    for text in [&stdout, &stderr] {
+        for bad in ["panicked", "RUST_BACKTRACE", "internal error"] {
+            if text.contains(bad) {
+                return Err(format!("printed {bad:?}; stdout: {}; stderr: {}", clip(&stdout), clip(&stderr)));
+            }
+        }
+    }
+    let mut messages = Vec::new();
+    for line in stdout.lines() {
+        let m: Value =
+            serde_json::from_str(line).map_err(|e| format!("stdout line is not JSON ({e}): {}", clip(line)))?;
+        let kind = m["type"].as_str().unwrap_or_default();
+        if !["RECORD", "STATE", "LOG", "TRACE", "SPEC", "CATALOG", "CONNECTION_STATUS", "CONTROL"].contains(&kind) {
+            return Err(format!("not an Airbyte message: {}", clip(line)));
+        }
+        messages.push(m);
+    }
+    // Also look inside the messages' decoded strings: a token escaped once by the connector
+    // and once more by JSON is still readable by anyone who looks at the message.
+    let mut decoded = String::new();
+    for m in &messages {
+        strings_in(m, &mut decoded);
+    }
+    for secret in secrets {
+        for form in token_forms(secret) {
+            for (place, text) in [("stdout", &stdout), ("stderr", &stderr), ("a message's text", &decoded)] {
+                if text.contains(&form) {
+                    return Err(format!("the token leaked on {place} as `{form}`"));
+                }
+            }
+        }
+    }
+    Ok(Run { code, stdout, stderr, messages })
+}
+
+pub fn clip(s: &str) -> String {
+    if s.len() > 600 {
+        let mut end = 600;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    } else {
+        s.to_string()
     }
 }
