@@ -139,7 +139,10 @@ start_mock() {
   local dir
   ensure_apt curl
   dir=$(mktemp -d "${TMPDIR:-/tmp}/botmaker-mock.XXXXXX")
+  # The data ends an hour ago: a sync reads up to two minutes before it starts, so records newer
+  # than that would (rightly) wait for the next sync and make the counts differ by chance.
   "$MOCK_BIN" --port 0 --scale "$MOCK_SCALE" --seed "$MOCK_SEED" --span-days "$MOCK_SPAN_DAYS" \
+    --anchor "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)" \
     --token "$MOCK_TOKEN" --no-rate-limits --url-file "$dir/url" "$@" \
     >"$LOG_DIR/mock.stdout" 2>"$LOG_DIR/mock.stderr" &
   MOCK_PID=$!
