@@ -135,11 +135,6 @@ impl InputState {
             }
         }
     }
-
-    /// Names of the streams the state mentions.
-    pub fn stream_names(&self) -> impl Iterator<Item = &str> {
-        self.streams.keys().map(String::as_str)
-    }
 }
 
 fn looks_like_state_message(map: &Map<String, Value>) -> bool {

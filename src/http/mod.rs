@@ -49,7 +49,6 @@ const PAGES_IN_MEMORY: usize = 2;
 pub struct Fetched<R> {
     pub value: R,
     pub permit: OwnedSemaphorePermit,
-    pub attempts: u32,
 }
 
 /// The Botmaker API client.
@@ -221,7 +220,7 @@ impl ApiClient {
                 stats.long_term_searches.fetch_add(1, Ordering::Relaxed);
             }
             let (reason, retry_after) = match self.attempt(&call, decode).await {
-                Ok((value, permit)) => return Ok(Fetched { value, permit, attempts }),
+                Ok((value, permit)) => return Ok(Fetched { value, permit }),
                 Err(Failure::Fatal(e)) => return Err(e.with_internal(format!("{what} ({})", url.as_str()))),
                 Err(Failure::Retry { reason, retry_after }) => (reason, retry_after),
             };

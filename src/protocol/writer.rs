@@ -120,10 +120,6 @@ impl<W: Write> MessageWriter<W> {
         self.out.flush()
     }
 
-    pub fn get_ref(&self) -> &W {
-        &self.out
-    }
-
     pub fn into_inner(self) -> W {
         self.out
     }

@@ -58,10 +58,9 @@ pub enum Event {
         stream: usize,
         rows: u64,
     },
-    /// For the progress display: windows dispatched so far and the expected total.
+    /// For the progress display: the windows the stream is now expected to need in all.
     Windows {
         stream: usize,
-        dispatched: u64,
         expected: u64,
     },
 }
@@ -263,10 +262,6 @@ impl<W: Write> Emitter<W> {
             }
         }
         Ok((summary, self.writer))
-    }
-
-    pub fn writer_mut(&mut self) -> &mut MessageWriter<W> {
-        &mut self.writer
     }
 }
 

@@ -158,7 +158,7 @@ async fn read_windowed(ctx: Arc<SyncContext>, job: StreamJob, rules: WindowRules
             let remaining = (segment.span.end - start)
                 + plan.segments[i + 1..].iter().map(|s| s.span.end - s.span.start).sum::<TimeDelta>();
             let ahead = (remaining.num_seconds() as f64 / sizer.len().num_seconds().max(1) as f64).ceil() as u64;
-            let _ = ctx.events.send(Event::Windows { stream: job.index, dispatched: seq, expected: seq + ahead });
+            let _ = ctx.events.send(Event::Windows { stream: job.index, expected: seq + ahead });
         }
     }
     while !running.is_empty() {
