@@ -19,9 +19,10 @@ RUN apt-get update \
 ENV CC_x86_64_unknown_linux_musl=musl-gcc
 WORKDIR /src
 # The workspace has two members (the connector and the API mock used by its tests); cargo needs
-# both manifests, and only the connector is built.
+# both manifests, and only the connector is built. vendor/ holds the patched reqwest it uses.
 COPY Cargo.toml Cargo.lock rustfmt.toml ./
 COPY mock ./mock
+COPY vendor ./vendor
 COPY src ./src
 RUN cargo build --release --locked -p source-botmaker --target x86_64-unknown-linux-musl \
  && mkdir -p /out \
