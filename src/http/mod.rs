@@ -13,7 +13,7 @@ use chrono::Utc;
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::buffers::BufferPool;
@@ -38,18 +38,18 @@ pub struct ClientStats {
     pub long_term_searches: AtomicU64,
 }
 
-/// Pages held in memory at once (a body being read or decoded, or encoded records waiting for
-/// stdout). More requests than this can be in flight; their bodies wait in the socket (the
-/// kernel's memory, and TCP tells the server to wait) until a slot frees up, so memory stays
-/// flat however many requests run and however slowly stdout drains.
-const PAGES_IN_MEMORY: usize = 2;
+/// Response bodies held in memory at once (being read or parsed). More requests than this can
+/// be in flight; their bodies wait in the socket (the kernel's memory, and TCP tells the server
+/// to wait) until a slot frees up, so memory stays flat however many requests run. Parsing in
+/// turn waits for stdout (see `read::stream::CHUNKS_IN_MEMORY`), so a slow stdout holds the
+/// slots and everything behind them.
+pub const PAGES_IN_MEMORY: usize = 2;
 
-/// A page fetched and decoded. The permit is one of the [`PAGES_IN_MEMORY`] slots: hold it
-/// until the page's records have been written.
-pub struct Fetched<R> {
-    pub value: R,
-    pub permit: OwnedSemaphorePermit,
-}
+/// The most a connection's read buffer may grow to. hyper's default (~400 KiB, kept for the
+/// connection's life) costs megabytes across a pool of busy connections for no speed: reads of
+/// 32 KiB (two TLS records) keep up with any link, and response headers are far smaller
+/// (see vendor/README.md).
+const CONNECTION_READ_BUFFER: usize = 32 * 1024;
 
 /// The Botmaker API client.
 pub struct ApiClient {
@@ -58,9 +58,12 @@ pub struct ApiClient {
     token: HeaderValue,
     limiters: HashMap<&'static str, RateLimiter>,
     stats: HashMap<&'static str, Arc<ClientStats>>,
-    requests: Arc<Semaphore>,
-    pages: Arc<Semaphore>,
-    buffers: Arc<BufferPool>,
+    /// Requests in flight.
+    requests: Semaphore,
+    /// Page slots: bodies being read or parsed.
+    pages: Semaphore,
+    /// Response bodies: one per page slot.
+    buffers: BufferPool,
     policy: RetryPolicy,
     /// Limit for the response headers, and separately for reading the body.
     timeout: Duration,
@@ -109,6 +112,7 @@ impl ApiClient {
             .connect_timeout(Duration::from_secs(15).min(timeout))
             .redirect(redirect)
             .tcp_nodelay(true)
+            .http1_max_buf_size(CONNECTION_READ_BUFFER)
             .pool_max_idle_per_host(config.max_concurrent_requests as usize);
         for cert in extra_root_certificates()? {
             builder = builder.add_root_certificate(cert);
@@ -132,18 +136,13 @@ impl ApiClient {
             token,
             limiters,
             stats,
-            requests: Arc::new(Semaphore::new(config.max_concurrent_requests as usize)),
-            pages: Arc::new(Semaphore::new(PAGES_IN_MEMORY)),
-            buffers: Arc::default(),
+            requests: Semaphore::new(config.max_concurrent_requests as usize),
+            pages: Semaphore::new(PAGES_IN_MEMORY),
+            buffers: BufferPool::new(PAGES_IN_MEMORY),
             policy: RetryPolicy::from_env(),
             timeout,
             log,
         })
-    }
-
-    /// The buffer pool bodies are read into; encoded pages share it.
-    pub fn buffers(&self) -> Arc<BufferPool> {
-        self.buffers.clone()
     }
 
     /// Request counters of one stream (for the progress display).
@@ -200,7 +199,7 @@ impl ApiClient {
         url: &Url,
         page: Page,
         decode: &mut (dyn FnMut(&[u8]) -> std::result::Result<R, String> + Send),
-    ) -> Result<Fetched<R>> {
+    ) -> Result<R> {
         self.check_same_origin(stream, url)?;
         let what = format!("GET {}", url.path());
         let call = Call { stream, url, what: &what, page };
@@ -220,7 +219,7 @@ impl ApiClient {
                 stats.long_term_searches.fetch_add(1, Ordering::Relaxed);
             }
             let (reason, retry_after) = match self.attempt(&call, decode).await {
-                Ok((value, permit)) => return Ok(Fetched { value, permit }),
+                Ok(value) => return Ok(value),
                 Err(Failure::Fatal(e)) => return Err(e.with_internal(format!("{what} ({})", url.as_str()))),
                 Err(Failure::Retry { reason, retry_after }) => (reason, retry_after),
             };
@@ -255,8 +254,8 @@ impl ApiClient {
         &self,
         call: &Call<'_>,
         decode: &mut (dyn FnMut(&[u8]) -> std::result::Result<R, String> + Send),
-    ) -> std::result::Result<(R, OwnedSemaphorePermit), Failure> {
-        let in_flight = self.requests.clone().acquire_owned().await.expect("the request semaphore is never closed");
+    ) -> std::result::Result<R, Failure> {
+        let in_flight = self.requests.acquire().await.expect("the request semaphore is never closed");
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert("access-token", self.token.clone());
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -281,7 +280,8 @@ impl ApiClient {
             .and_then(|v| parse_retry_after(v, Utc::now()));
         let location =
             response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let slot = self.pages.clone().acquire_owned().await.expect("the page semaphore is never closed");
+        // Held until the body has been parsed (the end of this function).
+        let _slot = self.pages.acquire().await.expect("the page semaphore is never closed");
         let mut body = self.buffers.take(response.content_length().unwrap_or(64 * 1024).min(16 << 20) as usize);
         let read = tokio::time::timeout(self.timeout, read_body(response, &mut body)).await;
         drop(in_flight);
@@ -296,7 +296,7 @@ impl ApiClient {
         }
         let answer = Answer { status, body: body.as_slice(), retry_after, location };
         let outcome = if status == StatusCode::OK {
-            decode(answer.body).map(|value| (value, slot)).map_err(|why| Failure::Retry {
+            decode(answer.body).map_err(|why| Failure::Retry {
                 reason: format!("unexpected response body ({why}); it starts with: {}", excerpt(answer.body)),
                 retry_after: None,
             })

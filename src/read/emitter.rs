@@ -15,14 +15,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use tokio::sync::OwnedSemaphorePermit;
 
 use super::progress::Progress;
-use crate::buffers::BufferPool;
+use crate::buffers::Chunk;
 use crate::error::Error;
 use crate::protocol::{LogLevel, MessageWriter, StreamStatus};
 use crate::time::format_cursor;
-use std::sync::Arc;
 
 /// What stream tasks tell the output thread.
 pub enum Event {
@@ -30,13 +28,12 @@ pub enum Event {
     Started {
         stream: usize,
     },
-    /// Encoded RECORD lines. The permit is released once they are written, which bounds the
-    /// pages held in memory.
+    /// Encoded RECORD lines. The chunk returns to its pool once written, which lets parsing
+    /// go on.
     Records {
         stream: usize,
         count: u64,
-        bytes: Vec<u8>,
-        permit: Option<OwnedSemaphorePermit>,
+        bytes: Chunk,
     },
     /// Window `seq` (numbered from 0 in checkpoint order) has written all its records; when it
     /// and all before it are done, the stream's cursor may move to `checkpoint`.
@@ -112,7 +109,6 @@ pub struct Emitter<W: Write> {
     writer: MessageWriter<W>,
     streams: Vec<StreamOut>,
     progress: Option<Progress>,
-    buffers: Option<Arc<BufferPool>>,
     last_flush: Instant,
 }
 
@@ -136,13 +132,7 @@ impl<W: Write> Emitter<W> {
                 finished: None,
             })
             .collect();
-        Emitter { writer, streams, progress: None, buffers: None, last_flush: Instant::now() }
-    }
-
-    /// Written record buffers go back to `pool` for reuse.
-    pub fn with_buffers(mut self, pool: Arc<BufferPool>) -> Self {
-        self.buffers = Some(pool);
-        self
+        Emitter { writer, streams, progress: None, last_flush: Instant::now() }
     }
 
     /// Shows a live progress display (on stderr, which must be a terminal).
@@ -162,7 +152,7 @@ impl<W: Write> Emitter<W> {
             Event::Started { stream } => {
                 self.writer.stream_status(&self.streams[stream].name, StreamStatus::Started)?;
             }
-            Event::Records { stream, count, bytes, permit } => {
+            Event::Records { stream, count, bytes } => {
                 let s = &mut self.streams[stream];
                 if count > 0 && !s.running {
                     s.running = true;
@@ -171,10 +161,6 @@ impl<W: Write> Emitter<W> {
                 self.writer.raw(&bytes)?;
                 s.records_total += count;
                 s.since_state += count;
-                drop(permit);
-                if let Some(pool) = &self.buffers {
-                    pool.give(bytes);
-                }
             }
             Event::WindowDone { stream, seq, checkpoint } => {
                 let s = &mut self.streams[stream];
@@ -299,7 +285,7 @@ mod tests {
 
     fn records(stream: usize, n: u64) -> Event {
         let line = b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"data\":{},\"emitted_at\":1}}\n";
-        Event::Records { stream, count: n, bytes: line.repeat(n as usize), permit: None }
+        Event::Records { stream, count: n, bytes: Chunk::detached(line.repeat(n as usize)) }
     }
 
     fn messages(emitter: Emitter<Vec<u8>>) -> (Summary, Vec<Value>) {

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 
+use crate::buffers::ChunkPool;
 use crate::config::Config;
 use crate::error::{Error, FailureType};
 use crate::http::ApiClient;
@@ -69,8 +70,8 @@ pub fn run<W: Write + Send + 'static>(
     let log_events = events.clone();
     let client = ApiClient::new(&config, &known, Arc::new(move |level, message| log_events.log(level, message)));
     let mut emitter = Emitter::new(out, &names);
+    let chunks = ChunkPool::new(stream::CHUNKS_IN_MEMORY, stream::CHUNK_CAPACITY);
     if let Ok(client) = &client {
-        emitter = emitter.with_buffers(client.buffers());
         let rows: Vec<_> = names.iter().map(|(name, _)| (name.to_string(), client.stats_for(name))).collect();
         if let Some(progress) = Progress::for_stderr(&rows) {
             emitter = emitter.with_progress(progress);
@@ -85,9 +86,7 @@ pub fn run<W: Write + Send + 'static>(
             match runtime {
                 Err(e) => setup_error = Some(Error::system(format!("Could not start the async runtime: {e}"))),
                 Ok(runtime) => {
-                    let buffers = client.buffers();
-                    let ctx =
-                        Arc::new(SyncContext { config, client, events: events.clone(), buffers, now: Utc::now() });
+                    let ctx = Arc::new(SyncContext { config, client, events: events.clone(), chunks, now: Utc::now() });
                     runtime.block_on(run_streams(ctx.clone(), &selected, &state));
                     let stats = ctx.client.totals();
                     events.log(

@@ -150,7 +150,7 @@ mod tests {
         let mut p =
             Progress::new(&[("messages".into(), Some(stats)), ("channels".into(), None)], Box::new(out.clone()));
         p.observe(&Event::Started { stream: 0 });
-        p.observe(&Event::Records { stream: 0, count: 1500, bytes: Vec::new(), permit: None });
+        p.observe(&Event::Records { stream: 0, count: 1500, bytes: crate::buffers::Chunk::detached(Vec::new()) });
         p.observe(&Event::Windows { stream: 0, expected: 4 });
         p.observe(&Event::WindowDone { stream: 0, seq: 0, checkpoint: None });
         p.draw(true);

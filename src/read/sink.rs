@@ -37,6 +37,8 @@ pub struct PageStats {
     pub without_cursor: u64,
     /// Items emitted without their primary key (they cannot be deduplicated).
     pub without_key: u64,
+    /// Items an earlier attempt at this page emitted before the page failed to parse.
+    pub resumed: u64,
 }
 
 impl PageStats {
@@ -47,6 +49,7 @@ impl PageStats {
         self.duplicates += other.duplicates;
         self.without_cursor += other.without_cursor;
         self.without_key += other.without_key;
+        self.resumed += other.resumed;
     }
 }
 
@@ -63,7 +66,7 @@ impl PageStats {
 pub enum Deduper {
     /// Keys of the previous page only: enough for offset paging whose pages shift when records
     /// arrive, and for a page served twice, without growing with the stream.
-    Adjacent(HashSet<u128>),
+    Adjacent(KeySet),
     /// Keys of this window and of its two neighbours, for streams whose windows overlap at the
     /// edges and cannot be filtered by cursor (chats).
     Neighbours { shared: Arc<NeighbourKeys>, seq: u64 },
@@ -81,7 +84,7 @@ pub struct NeighbourKeys {
 
 #[derive(Default)]
 pub struct NeighbourInner {
-    keys: HashMap<u64, HashSet<u128>>,
+    keys: HashMap<u64, KeySet>,
     done: HashSet<u64>,
 }
 
@@ -106,7 +109,7 @@ impl NeighbourKeys {
 
 impl Deduper {
     pub fn adjacent() -> Self {
-        Deduper::Adjacent(HashSet::new())
+        Deduper::Adjacent(KeySet::default())
     }
 
     /// The keys a page is checked against. For neighbouring windows it holds the shared lock
@@ -124,27 +127,54 @@ impl Deduper {
 /// Keys already emitted, as seen by one page (see [`Deduper::begin_page`]).
 pub enum SeenKeys<'d> {
     /// The previous page's keys, replaced by the page being read once it is complete.
-    Previous(&'d mut HashSet<u128>),
+    Previous(&'d mut KeySet),
     Neighbours(MutexGuard<'d, NeighbourInner>, u64),
 }
 
 impl SeenKeys<'_> {
     fn contains(&self, hash: u128) -> bool {
         match self {
-            SeenKeys::Previous(seen) => seen.contains(&hash),
+            SeenKeys::Previous(seen) => seen.contains(hash),
             SeenKeys::Neighbours(inner, seq) => [seq.checked_sub(1), Some(*seq), seq.checked_add(1)]
                 .into_iter()
                 .flatten()
-                .any(|n| inner.keys.get(&n).is_some_and(|k| k.contains(&hash))),
+                .any(|n| inner.keys.get(&n).is_some_and(|k| k.contains(hash))),
         }
     }
 
     /// Records the keys of a page that was read completely.
     pub fn commit(self, page: HashSet<u128>) {
         match self {
-            SeenKeys::Previous(seen) => *seen = page,
-            SeenKeys::Neighbours(mut inner, seq) => inner.keys.entry(seq).or_default().extend(page),
+            SeenKeys::Previous(seen) => *seen = KeySet::from(page),
+            SeenKeys::Neighbours(mut inner, seq) => inner.keys.entry(seq).or_default().merge(page),
         }
+    }
+}
+
+/// Remembered keys, sorted: 16 bytes a key, where a hash set needs up to twice that. Windows keep
+/// their keys while neighbours run, and a busy sync runs many windows at once, so this is what
+/// keeps that memory small; a lookup is a binary search.
+#[derive(Debug, Default)]
+pub struct KeySet(Vec<u128>);
+
+impl KeySet {
+    fn contains(&self, hash: u128) -> bool {
+        self.0.binary_search(&hash).is_ok()
+    }
+
+    fn merge(&mut self, more: HashSet<u128>) {
+        self.0.extend(more);
+        self.0.sort_unstable();
+        self.0.dedup();
+        self.0.shrink_to_fit();
+    }
+}
+
+impl From<HashSet<u128>> for KeySet {
+    fn from(keys: HashSet<u128>) -> Self {
+        let mut set = KeySet::default();
+        set.merge(keys);
+        set
     }
 }
 
@@ -158,6 +188,18 @@ fn hash128(key: &str) -> u128 {
     (half(1) << 64) | half(2)
 }
 
+/// Where encoded records go before the page is complete.
+///
+/// A page of messages is close to a megabyte once encoded; handing it on in chunks of
+/// [`Spill::threshold`] bytes lets the output thread write it while the rest is parsed, so no
+/// page's output sits whole in memory (peak memory stays flat however full the pages are).
+pub struct Spill<'a> {
+    /// Hand the buffer on once it holds this many bytes.
+    pub threshold: usize,
+    /// Takes the buffer's records (their bytes and count) and leaves an empty buffer behind.
+    pub send: &'a mut dyn FnMut(&mut Vec<u8>, u64),
+}
+
 /// Encodes one page's records into `buf` as the page is parsed.
 pub struct RecordSink<'a> {
     pub encoder: &'a RecordEncoder,
@@ -168,7 +210,12 @@ pub struct RecordSink<'a> {
     pub seen: SeenKeys<'a>,
     /// Keys emitted from this page, committed to `seen` when the page is complete.
     pub page_keys: HashSet<u128>,
+    /// Keys an earlier, failed attempt at this page already emitted (see [`RecordSink::abandon`]).
+    carried: HashSet<u128>,
     pub stats: PageStats,
+    /// Records in `buf` not yet handed to `spill`.
+    unsent: u64,
+    spill: Option<Spill<'a>>,
 }
 
 impl<'a> RecordSink<'a> {
@@ -179,7 +226,31 @@ impl<'a> RecordSink<'a> {
         filter: Option<Span>,
         seen: SeenKeys<'a>,
     ) -> Self {
-        RecordSink { encoder, buf, suffix, filter, seen, page_keys: HashSet::new(), stats: PageStats::default() }
+        RecordSink {
+            encoder,
+            buf,
+            suffix,
+            filter,
+            seen,
+            page_keys: HashSet::new(),
+            carried: HashSet::new(),
+            stats: PageStats::default(),
+            unsent: 0,
+            spill: None,
+        }
+    }
+
+    /// Hands records on in chunks while the page is parsed (see [`Spill`]).
+    pub fn spill_to(mut self, spill: Spill<'a>) -> Self {
+        self.spill = Some(spill);
+        self
+    }
+
+    /// This is another attempt at a page whose earlier attempt failed half-way after emitting
+    /// the records with these keys: they are not emitted again.
+    pub fn resume_after(mut self, emitted: HashSet<u128>) -> Self {
+        self.carried = emitted;
+        self
     }
 
     pub fn push<T: ApiItem>(&mut self, item: T) -> serde_json::Result<()> {
@@ -199,6 +270,11 @@ impl<'a> RecordSink<'a> {
         match item.key() {
             Some(key) if !key.is_empty() => {
                 let hash = hash128(key);
+                if self.carried.remove(&hash) {
+                    self.page_keys.insert(hash);
+                    self.stats.resumed += 1;
+                    return Ok(());
+                }
                 // Remembered even when seen before, so a shift of several records between two
                 // pages (offset paging) is still caught on the page after.
                 let seen_before = self.seen.contains(hash);
@@ -210,15 +286,48 @@ impl<'a> RecordSink<'a> {
             // Kept: dropping it would lose a row; the stream's summary warns about it.
             _ => self.stats.without_key += 1,
         }
-        self.encoder.encode(self.buf, &item.into_record(), self.suffix)?;
+        let complete = self.buf.len();
+        if let Err(e) = self.encoder.encode(self.buf, &item.into_record(), self.suffix) {
+            // Only whole lines may ever be handed on.
+            self.buf.truncate(complete);
+            return Err(e);
+        }
         self.stats.emitted += 1;
+        self.unsent += 1;
+        if let Some(spill) = &mut self.spill {
+            if self.buf.len() >= spill.threshold {
+                (spill.send)(self.buf, self.unsent);
+                self.unsent = 0;
+            }
+        }
         Ok(())
     }
 
-    /// The page was read completely: remember its keys and return what happened.
-    pub fn finish(self) -> PageStats {
+    /// The page was read completely: remember its keys and return what happened, and how many
+    /// records `buf` still holds.
+    pub fn finish(mut self) -> (PageStats, u64) {
+        // Keys an earlier attempt emitted stay emitted, even if this attempt no longer saw them.
+        self.page_keys.extend(self.carried.drain());
         self.seen.commit(self.page_keys);
-        self.stats
+        (self.stats, self.unsent)
+    }
+
+    /// The page failed to parse half-way and will be fetched again. Without a spill, nothing
+    /// of it has left: its records are dropped and the retry starts afresh. With one, the
+    /// records parsed so far are handed on like any others (each is a whole record from the
+    /// part of the body that parsed) and their keys returned, for the retry to
+    /// [resume after](RecordSink::resume_after) them. Records without a key cannot be
+    /// recognised and may come out twice.
+    pub fn abandon(mut self) -> HashSet<u128> {
+        let Some(spill) = &mut self.spill else {
+            self.buf.clear();
+            return HashSet::new();
+        };
+        if self.unsent > 0 {
+            (spill.send)(self.buf, self.unsent);
+        }
+        self.page_keys.extend(self.carried.drain());
+        self.page_keys
     }
 }
 
@@ -234,7 +343,8 @@ mod tests {
         let suffix = RecordSuffix::new(1);
         let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, filter, dedupe.begin_page());
         Codec::<MessageItem>::new(Envelope::Items).decode_into(body.as_bytes(), &mut sink).unwrap();
-        let stats = sink.finish();
+        let (stats, unsent) = sink.finish();
+        assert_eq!(unsent, stats.emitted, "without a spill every record stays in the buffer");
         let ids = String::from_utf8(buf)
             .unwrap()
             .lines()
@@ -273,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn a_page_that_fails_half_way_leaves_no_keys_behind() {
+    fn without_a_spill_a_page_that_fails_half_way_leaves_nothing_behind() {
         let mut d = Deduper::adjacent();
         let encoder = RecordEncoder::new("messages");
         let suffix = RecordSuffix::new(1);
@@ -281,8 +391,140 @@ mod tests {
         let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, None, d.begin_page());
         let truncated = r#"{"items":[{"id":"a"},{"id":"b"},{"id":"#;
         assert!(Codec::<MessageItem>::new(Envelope::Items).decode_into(truncated.as_bytes(), &mut sink).is_err());
-        drop(sink);
+        assert!(sink.abandon().is_empty());
+        assert!(buf.is_empty(), "nothing of the failed attempt is kept");
         assert_eq!(run(&page(&["a", "b", "c"]), None, &mut d).1, ["a", "b", "c"], "the retried page is whole");
+    }
+
+    /// Runs `body` through a sink that spills every `threshold` bytes; returns what the attempt
+    /// handed on (ids per chunk), whether it parsed, and the keys to resume after if not.
+    fn spilled(
+        body: &str,
+        threshold: usize,
+        dedupe: &mut Deduper,
+        resume: HashSet<u128>,
+    ) -> (Vec<Vec<String>>, std::result::Result<PageStats, HashSet<u128>>) {
+        let encoder = RecordEncoder::new("messages");
+        let suffix = RecordSuffix::new(1);
+        let mut chunks: Vec<(Vec<u8>, u64)> = Vec::new();
+        let mut send = |buf: &mut Vec<u8>, count: u64| chunks.push((std::mem::take(buf), count));
+        let mut buf = Vec::new();
+        let sink = RecordSink::new(&encoder, &mut buf, &suffix, None, dedupe.begin_page());
+        let mut sink = sink.spill_to(Spill { threshold, send: &mut send }).resume_after(resume);
+        let outcome = match Codec::<MessageItem>::new(Envelope::Items).decode_into(body.as_bytes(), &mut sink) {
+            Ok(_) => {
+                let (stats, unsent) = sink.finish();
+                Ok((stats, unsent))
+            }
+            Err(_) => Err(sink.abandon()),
+        };
+        let outcome = outcome.map(|(stats, unsent)| {
+            let rest = std::mem::take(&mut buf);
+            assert_eq!(rest.iter().filter(|&&b| b == b'\n').count() as u64, unsent);
+            if unsent > 0 {
+                chunks.push((rest, unsent));
+            }
+            stats
+        });
+        let ids = chunks
+            .into_iter()
+            .map(|(bytes, count)| {
+                let text = String::from_utf8(bytes).unwrap();
+                assert!(text.ends_with('\n'), "chunks hold whole lines: {text:?}");
+                let ids: Vec<String> = text
+                    .lines()
+                    .map(|l| {
+                        serde_json::from_str::<serde_json::Value>(l).unwrap()["record"]["data"]["id"]
+                            .as_str()
+                            .unwrap()
+                            .to_string()
+                    })
+                    .collect();
+                assert_eq!(ids.len() as u64, count, "the count travels with its records");
+                ids
+            })
+            .collect();
+        (ids, outcome)
+    }
+
+    #[test]
+    fn a_spilling_sink_hands_records_on_in_whole_lines_as_it_goes() {
+        let mut d = Deduper::adjacent();
+        let ids: Vec<String> = (0..10).map(|i| format!("m{i}")).collect();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        // A record line is well over 40 bytes: every record fills a chunk of its own.
+        let (chunks, outcome) = spilled(&page(&ids), 40, &mut d, HashSet::new());
+        assert_eq!(outcome.unwrap().emitted, 10);
+        assert_eq!(chunks.len(), 10);
+        assert_eq!(chunks.concat(), ids);
+        let (chunks, _) = spilled(&page(&["m9", "n1"]), 1 << 20, &mut d, HashSet::new());
+        assert_eq!(chunks, [["n1"]], "below the threshold the page's records stay together; m9 is a repeat");
+    }
+
+    #[test]
+    fn a_page_that_fails_half_way_after_spilling_is_resumed_without_loss_or_repeat() {
+        let mut d = Deduper::adjacent();
+        let whole = page(&["a", "b", "c", "d"]);
+        // The body breaks inside the fourth item: a, b and c parsed and went out.
+        let cut = &whole[..whole.find(r#"{"id":"d"#).unwrap() + 4];
+        let (first, outcome) = spilled(cut, 1, &mut d, HashSet::new());
+        assert_eq!(first.concat(), ["a", "b", "c"]);
+        let emitted = outcome.unwrap_err();
+        assert_eq!(emitted.len(), 3);
+        // The retry gets the whole page (here with c repeated, and a new e).
+        let (second, outcome) = spilled(&page(&["a", "b", "c", "c", "d", "e"]), 1, &mut d, emitted);
+        let stats = outcome.unwrap();
+        assert_eq!(second.concat(), ["d", "e"], "only what the failed attempt had not emitted");
+        assert_eq!((stats.resumed, stats.duplicates, stats.emitted), (3, 1, 2));
+        // All six keys count as the page's: the next page's repeats of them are dropped.
+        assert_eq!(run(&page(&["a", "e", "f"]), None, &mut d).1, ["f"]);
+    }
+
+    #[test]
+    fn a_record_that_fails_to_encode_leaves_no_partial_line() {
+        #[derive(serde::Deserialize)]
+        struct Item {
+            id: String,
+        }
+        /// Writes a field, then fails.
+        struct FailsHalfWay;
+        impl serde::Serialize for FailsHalfWay {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut map = s.serialize_map(None)?;
+                map.serialize_entry("id", "x")?;
+                Err(serde::ser::Error::custom("cannot encode"))
+            }
+        }
+        impl ApiItem for Item {
+            type Record = FailsHalfWay;
+            fn cursor(&self) -> Option<&str> {
+                None
+            }
+            fn key(&self) -> Option<&str> {
+                Some(&self.id)
+            }
+            fn into_record(self) -> FailsHalfWay {
+                FailsHalfWay
+            }
+        }
+        let mut d = Deduper::adjacent();
+        let encoder = RecordEncoder::new("messages");
+        let suffix = RecordSuffix::new(1);
+        let mut buf = b"{\"earlier\":\"line\"}\n".to_vec();
+        let before = buf.clone();
+        let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, None, d.begin_page());
+        assert!(sink.push(Item { id: "a".into() }).is_err());
+        drop(sink);
+        assert_eq!(buf, before);
+    }
+
+    #[test]
+    fn key_sets_are_sorted_and_merge_without_repeats() {
+        let mut keys = KeySet::from(HashSet::from([5u128, 1, 9]));
+        assert!(keys.contains(1) && keys.contains(9) && !keys.contains(4));
+        keys.merge(HashSet::from([4, 5]));
+        assert_eq!(keys.0, [1, 4, 5, 9]);
     }
 
     #[test]

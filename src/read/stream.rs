@@ -3,7 +3,7 @@
 //! One engine serves all nine streams; the stream table decides which of the three shapes
 //! applies (date windows, tickets' `daysBeforeNow` list, or a plain list).
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -13,8 +13,8 @@ use tokio::task::JoinSet;
 
 use super::emitter::{Event, Events};
 use super::plan::{lower_bound, plan, PlanInput, WindowSizer, INGESTION_LAG, RECENT_MARGIN};
-use super::sink::{Deduper, NeighbourKeys, PageStats, RecordSink, Span};
-use crate::buffers::BufferPool;
+use super::sink::{Deduper, NeighbourKeys, PageStats, RecordSink, Span, Spill};
+use crate::buffers::ChunkPool;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::{ApiClient, Page};
@@ -36,8 +36,8 @@ pub struct SyncContext {
     pub config: Config,
     pub client: ApiClient,
     pub events: Events,
-    /// Buffers for encoded pages, returned by the output thread once written.
-    pub buffers: Arc<BufferPool>,
+    /// Buffers for chunks of encoded records; they return once written.
+    pub chunks: Arc<ChunkPool>,
     /// The sync's start; every stream plans against the same instant.
     pub now: DateTime<Utc>,
 }
@@ -312,9 +312,19 @@ fn next_url(ctx: &SyncContext, def: &StreamDef, first: &Url, next: &str) -> Resu
     }
 }
 
-/// Fetches one page, encoding its records while it is parsed, and hands them to the output
-/// thread. A body that fails to parse is fetched again; what it had encoded is thrown away and
-/// its keys are not remembered, so the retry emits the page whole and once.
+/// Encoded records go to the output thread in chunks of about this many bytes while a page
+/// is parsed, rather than a whole page (near a megabyte for messages) at once.
+const CHUNK: usize = 64 * 1024;
+/// A chunk's buffer: room for the record that crosses [`CHUNK`] without reallocating.
+pub const CHUNK_CAPACITY: usize = CHUNK + 16 * 1024;
+/// Chunks that may exist at once: one being filled by each page being parsed (at most
+/// [`crate::http::PAGES_IN_MEMORY`]) and the rest queued for stdout. Parsing waits when all are
+/// out, so encoded output never holds more than this many chunks' worth of memory.
+pub const CHUNKS_IN_MEMORY: usize = crate::http::PAGES_IN_MEMORY + 4;
+
+/// Fetches one page, encoding its records while it is parsed and handing them to the output
+/// thread in chunks. A body that fails to parse half-way is fetched again: what it had
+/// encoded has gone out, and the retry emits only the records that did not.
 async fn fetch_records(
     ctx: &SyncContext,
     job: StreamJob,
@@ -325,38 +335,42 @@ async fn fetch_records(
     encoder: &RecordEncoder,
 ) -> Result<(PageMeta, PageStats)> {
     let def = job.def;
-    // Taken only once a body is in hand (the decode runs inside one of the client's page
-    // slots), so tasks waiting for their turn hold no output buffer.
-    let mut bytes: Option<Vec<u8>> = None;
-    let mut decode = |body: &[u8]| {
-        let buf = bytes.get_or_insert_with(|| ctx.buffers.take(body.len()));
-        buf.clear();
-        let suffix = RecordSuffix::new(now_millis());
-        let mut sink = RecordSink::new(encoder, buf, &suffix, filter, dedupe.begin_page());
-        let meta = def.codec.decode_into(body, &mut sink)?;
-        Ok((meta, sink.finish()))
-    };
-    let fetched = ctx.client.fetch_page(def, url, page, &mut decode).await;
-    let fetched = match fetched {
-        Ok(f) => f,
-        Err(e) => {
-            if let Some(buf) = bytes {
-                ctx.buffers.give(buf);
-            }
-            return Err(e);
+    let mut output_closed = false;
+    let mut send = |buf: &mut Vec<u8>, count: u64| {
+        // Swapped: `full` leaves with the records, `buf` carries on with the fresh buffer.
+        let mut full = ctx.chunks.take();
+        std::mem::swap(&mut *full, buf);
+        if ctx.events.send(Event::Records { stream: job.index, count, bytes: full }).is_err() {
+            output_closed = true;
         }
     };
-    let (meta, stats) = fetched.value;
-    let bytes = bytes.unwrap_or_default();
-    if stats.emitted > 0 {
-        ctx.events.send(Event::Records {
-            stream: job.index,
-            count: stats.emitted,
-            bytes,
-            permit: Some(fetched.permit),
-        })?;
-    } else {
-        ctx.buffers.give(bytes);
+    // Keys of records that attempts at this page which failed half-way have emitted.
+    let mut emitted = HashSet::new();
+    let mut decode = |body: &[u8]| {
+        // Taken only once a body is in hand (the decode runs inside one of the client's page
+        // slots), so tasks waiting for their turn hold no output buffer.
+        let mut chunk = ctx.chunks.take();
+        let suffix = RecordSuffix::new(now_millis());
+        let sink = RecordSink::new(encoder, &mut chunk, &suffix, filter, dedupe.begin_page());
+        let mut sink =
+            sink.spill_to(Spill { threshold: CHUNK, send: &mut send }).resume_after(std::mem::take(&mut emitted));
+        match def.codec.decode_into(body, &mut sink) {
+            Ok(meta) => {
+                let (stats, unsent) = sink.finish();
+                Ok((meta, stats, unsent, chunk))
+            }
+            Err(why) => {
+                emitted = sink.abandon();
+                Err(why)
+            }
+        }
+    };
+    let (meta, stats, unsent, chunk) = ctx.client.fetch_page(def, url, page, &mut decode).await?;
+    if output_closed {
+        return Err(Error::system("The output channel closed (stdout is no longer writable)."));
+    }
+    if unsent > 0 {
+        ctx.events.send(Event::Records { stream: job.index, count: unsent, bytes: chunk })?;
     }
     Ok((meta, stats))
 }
@@ -379,6 +393,15 @@ fn log_oddities(ctx: &SyncContext, def: &StreamDef, stats: &PageStats) {
             format!(
                 "{}: {} records had no `{}` (the primary key) and were emitted as the API returned them; destinations deduplicating on `{}` cannot tell them apart.",
                 def.name, stats.without_key, def.primary_key, def.primary_key
+            ),
+        );
+    }
+    if stats.resumed > 0 {
+        ctx.events.log(
+            LogLevel::Info,
+            format!(
+                "{}: {} records had gone out before their page's body broke off; the page was fetched again and they were not emitted twice.",
+                def.name, stats.resumed
             ),
         );
     }
