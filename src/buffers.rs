@@ -66,8 +66,9 @@ struct ChunkState {
 
 impl ChunkPool {
     /// At most `max_out` chunks exist at once; each starts with `capacity` bytes reserved.
-    /// Every holder that waits for a chunk while holding one itself must leave one over for
-    /// the queue, so `max_out` must exceed the number of concurrent parsers.
+    /// A parser asks for its next chunk while still holding the full one, so `max_out` must be
+    /// at least twice the number of concurrent parsers, or they could end up waiting on each
+    /// other with nothing queued for the output thread to release.
     pub fn new(max_out: usize, capacity: usize) -> Arc<Self> {
         Arc::new(ChunkPool {
             state: Mutex::new(ChunkState { free: Vec::with_capacity(max_out), out: 0 }),

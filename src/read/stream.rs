@@ -317,10 +317,11 @@ fn next_url(ctx: &SyncContext, def: &StreamDef, first: &Url, next: &str) -> Resu
 const CHUNK: usize = 64 * 1024;
 /// A chunk's buffer: room for the record that crosses [`CHUNK`] without reallocating.
 pub const CHUNK_CAPACITY: usize = CHUNK + 16 * 1024;
-/// Chunks that may exist at once: one being filled by each page being parsed (at most
-/// [`crate::http::PAGES_IN_MEMORY`]) and the rest queued for stdout. Parsing waits when all are
-/// out, so encoded output never holds more than this many chunks' worth of memory.
-pub const CHUNKS_IN_MEMORY: usize = crate::http::PAGES_IN_MEMORY + 4;
+/// Chunks that may exist at once. Each page being parsed (at most
+/// [`crate::http::PAGES_IN_MEMORY`]) holds the chunk it fills and, while handing that one on,
+/// the next; the rest are queued for stdout. Parsing waits when all are out, so encoded output
+/// never holds more than this many chunks' worth of memory.
+pub const CHUNKS_IN_MEMORY: usize = 2 * crate::http::PAGES_IN_MEMORY + 2;
 
 /// Fetches one page, encoding its records while it is parsed and handing them to the output
 /// thread in chunks. A body that fails to parse half-way is fetched again: what it had
