@@ -115,7 +115,8 @@ impl ChunkPool {
     fn give(&self, mut buf: Vec<u8>) {
         let mut state = self.lock();
         state.out -= 1;
-        if buf.capacity() <= MAX_KEPT_CAPACITY && state.free.len() < self.max_out {
+        // A chunk that grew around an unusually large record is not kept at that size.
+        if buf.capacity() <= 4 * self.capacity && state.free.len() < self.max_out {
             buf.clear();
             state.free.push(buf);
         }

@@ -56,8 +56,9 @@ impl PageStats {
 /// Remembers primary keys to drop repeats.
 ///
 /// Keys are kept as 128-bit hashes (a collision is practically impossible: about 1e-29 for a
-/// million keys). A page's keys are committed only once the whole page has been read: a page
-/// that fails half-way and is fetched again must not find its own first records already "seen".
+/// million keys). A page's keys are committed only once the whole page has been read; the keys
+/// of records a broken attempt at the page already emitted travel to the next attempt on their
+/// own ([`RecordSink::resume_after`]), so the retry skips exactly those and counts them apart.
 ///
 /// Event streams need no more than the previous page: their windows never overlap (the
 /// half-open filter), so a repeat can only come from the API serving a page twice or shifting
