@@ -315,7 +315,7 @@ fn next_url(ctx: &SyncContext, def: &StreamDef, first: &Url, next: &str) -> Resu
 /// Encoded records go to the output thread in chunks of about this many bytes while a page
 /// is parsed, rather than a whole page (near a megabyte for messages) at once.
 const CHUNK: usize = 64 * 1024;
-/// A chunk's buffer: room for the record that crosses [`CHUNK`] without reallocating.
+/// A chunk's buffer: room for the record that crosses the 64 KiB threshold without reallocating.
 pub const CHUNK_CAPACITY: usize = CHUNK + 16 * 1024;
 /// Chunks that may exist at once. Each page being parsed (at most
 /// [`crate::http::PAGES_IN_MEMORY`]) holds the chunk it fills and, while handing that one on,
