@@ -45,6 +45,11 @@ COPY --from=builder /out/source-botmaker /airbyte/bin/source-botmaker
 USER 1000:1000
 WORKDIR /airbyte
 ENV AIRBYTE_ENTRYPOINT="/airbyte/bin/source-botmaker"
+# The static binary allocates with mimalloc (musl's own allocator halved its throughput). These
+# two settings make mimalloc return freed memory at once instead of keeping it committed, which
+# keeps the connector's memory at what the benchmark shows for the glibc build (about 9 MB).
+ENV MIMALLOC_PURGE_DELAY=0 \
+    MIMALLOC_ARENA_EAGER_COMMIT=0
 ENTRYPOINT ["/airbyte/bin/source-botmaker"]
 LABEL io.airbyte.name="airbyte/source-botmaker" \
       io.airbyte.version="0.1.0" \
