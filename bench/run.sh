@@ -15,6 +15,7 @@
 #   BENCH_SPEC_RUNS     runs of `spec`                        (default 200; --quick: 50)
 #   BENCH_SEED          mock seed                             (default 42)
 #   BENCH_CPU_CONNECTOR_ENV  extra environment for the connector in CPU mode
+#   BENCH_CONNECTOR_BIN      another connector binary to measure (e.g. the image's static build)
 #                       (default SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off: see README, "Caveats")
 #   BENCH_OUT           results file (default bench/results/latest.md)
 #
@@ -91,7 +92,7 @@ for b in source-botmaker botmaker-mock raw-fetch bench-tool; do
 done
 # --perf: the release binaries are stripped, so profile copies built with symbols and line
 # tables (same optimisation, LTO and codegen units) in a target directory of their own.
-conn_bin="$bin/source-botmaker"
+conn_bin="${BENCH_CONNECTOR_BIN:-$bin/source-botmaker}"
 raw_bin="$bin/raw-fetch"
 if [ "$perf" = 1 ]; then
   command -v perf >/dev/null || {
