@@ -104,7 +104,8 @@ impl ChunkPool {
     }
 
     /// Chunks currently in use.
-    pub fn in_use(&self) -> usize {
+    #[cfg(test)]
+    fn in_use(&self) -> usize {
         self.lock().out
     }
 

@@ -346,17 +346,19 @@ mod tests {
         Codec::<MessageItem>::new(Envelope::Items).decode_into(body.as_bytes(), &mut sink).unwrap();
         let (stats, unsent) = sink.finish();
         assert_eq!(unsent, stats.emitted, "without a spill every record stays in the buffer");
-        let ids = String::from_utf8(buf)
-            .unwrap()
-            .lines()
+        (stats, record_ids(&String::from_utf8(buf).unwrap()))
+    }
+
+    /// The `id`s of the RECORD lines in `text`.
+    fn record_ids(text: &str) -> Vec<String> {
+        text.lines()
             .map(|l| {
                 serde_json::from_str::<serde_json::Value>(l).unwrap()["record"]["data"]["id"]
                     .as_str()
                     .unwrap()
                     .to_string()
             })
-            .collect();
-        (stats, ids)
+            .collect()
     }
 
     fn page(ids: &[&str]) -> String {
@@ -432,15 +434,7 @@ mod tests {
             .map(|(bytes, count)| {
                 let text = String::from_utf8(bytes).unwrap();
                 assert!(text.ends_with('\n'), "chunks hold whole lines: {text:?}");
-                let ids: Vec<String> = text
-                    .lines()
-                    .map(|l| {
-                        serde_json::from_str::<serde_json::Value>(l).unwrap()["record"]["data"]["id"]
-                            .as_str()
-                            .unwrap()
-                            .to_string()
-                    })
-                    .collect();
+                let ids = record_ids(&text);
                 assert_eq!(ids.len() as u64, count, "the count travels with its records");
                 ids
             })

@@ -336,13 +336,14 @@ async fn fetch_records(
     encoder: &RecordEncoder,
 ) -> Result<(PageMeta, PageStats)> {
     let def = job.def;
-    let mut output_closed = false;
+    // Set if the output thread has gone (stdout closed): the page is then not worth finishing.
+    let mut output_closed = None;
     let mut send = |buf: &mut Vec<u8>, count: u64| {
         // Swapped: `full` leaves with the records, `buf` carries on with the fresh buffer.
         let mut full = ctx.chunks.take();
         std::mem::swap(&mut *full, buf);
-        if ctx.events.send(Event::Records { stream: job.index, count, bytes: full }).is_err() {
-            output_closed = true;
+        if let Err(e) = ctx.events.send(Event::Records { stream: job.index, count, bytes: full }) {
+            output_closed = Some(e);
         }
     };
     // Keys of records that attempts at this page which failed half-way have emitted.
@@ -367,8 +368,8 @@ async fn fetch_records(
         }
     };
     let (meta, stats, unsent, chunk) = ctx.client.fetch_page(def, url, page, &mut decode).await?;
-    if output_closed {
-        return Err(Error::system("The output channel closed (stdout is no longer writable)."));
+    if let Some(e) = output_closed {
+        return Err(e);
     }
     if unsent > 0 {
         ctx.events.send(Event::Records { stream: job.index, count: unsent, bytes: chunk })?;
