@@ -7,6 +7,7 @@ pub mod buffers;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod escape;
 pub mod http;
 pub mod input;
 pub mod protocol;
@@ -91,21 +92,10 @@ fn load_read_inputs(
     let catalog = ConfiguredCatalog::from_value(input::read_json_file(catalog, "catalog")?, &shown(catalog))?;
     let state = match state {
         None => InputState::default(),
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => {
-                    Error::config(format!("The state file '{}' does not exist.", shown(path)))
-                }
-                _ => Error::config(format!("The state file '{}' cannot be read: {e}.", shown(path))),
-            })?;
-            // An empty state file means "no state", as the platform sometimes passes one.
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                InputState::default()
-            } else {
-                let subject = format!("The state file '{}'", shown(path));
-                InputState::from_value(input::parse_json_bytes(&bytes, &subject)?, &shown(path))?
-            }
-        }
+        Some(path) => match input::read_state_file(path)? {
+            Some(value) => InputState::from_value(value, &shown(path))?,
+            None => InputState::default(),
+        },
     };
     Ok((config, catalog, state))
 }

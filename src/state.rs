@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::input::shorten;
+use crate::escape::printable;
+use crate::input::{kind_of, shorten};
 use crate::time::parse_datetime;
 
 /// The raw state blobs per stream name; `None` means "reset this stream" (`stream_state: null`).
@@ -77,9 +78,10 @@ impl InputState {
                     Err(Error::config(format!("{subject}: legacy `data` must be an object, not {}.", kind_of(&other))))
                 }
             },
-            Some(other) => {
-                Err(Error::config(format!("{subject} has state type {other:?}; expected STREAM, GLOBAL or LEGACY.")))
-            }
+            Some(other) => Err(Error::config(format!(
+                "{subject} has state type {:?}; expected STREAM, GLOBAL or LEGACY.",
+                shorten(other)
+            ))),
         }
     }
 
@@ -143,20 +145,8 @@ fn looks_like_state_message(map: &Map<String, Value>) -> bool {
 }
 
 fn keys(map: &Map<String, Value>) -> String {
-    let names: Vec<_> = map.keys().take(5).map(|k| format!("`{k}`")).collect();
+    let names: Vec<_> = map.keys().take(5).map(|k| format!("`{}`", printable(&shorten(k)))).collect();
     names.join(", ")
-}
-
-/// "an object", "a number"... for messages.
-pub fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]

@@ -74,6 +74,14 @@ enum Content {
     Dir,
     /// The path does not exist.
     Missing,
+    /// The path is a symbolic link to this file (a device, say).
+    SymlinkTo(&'static str),
+    /// The path is a named pipe nobody writes to: opening it for reading would block.
+    Fifo,
+    /// The path is a Unix socket.
+    Socket,
+    /// A regular file of this many bytes (sparse: zeros, no disk space).
+    Sized(u64),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -474,6 +482,45 @@ fn state_cases() -> Vec<Case> {
     ]
 }
 
+/// Paths that are not regular files, or files far too large (issue 17, item 6), for each kind
+/// of input: refused before they are read (a pipe would block, a device never ends), with a
+/// message saying what the path is.
+fn special_file_cases(target: Target) -> Vec<Case> {
+    use Content::*;
+    let [zero, urandom, fifo, socket, huge] = match target {
+        Target::Config => {
+            ["config -> /dev/zero", "config -> /dev/urandom", "config FIFO", "config socket", "config 100 MB"]
+        }
+        Target::Catalog => {
+            ["catalog -> /dev/zero", "catalog -> /dev/urandom", "catalog FIFO", "catalog socket", "catalog 100 MB"]
+        }
+        Target::State => ["state -> /dev/zero", "state -> /dev/urandom", "state FIFO", "state socket", "state 100 MB"],
+    };
+    vec![
+        case(zero, target, SymlinkTo("/dev/zero"), &["is a device", "not a regular file"]),
+        case(urandom, target, SymlinkTo("/dev/urandom"), &["is a device", "not a regular file"]),
+        case(fifo, target, Fifo, &["named pipe", "not a regular file"]),
+        case(socket, target, Socket, &["socket", "not a regular file"]),
+        case(huge, target, Sized(100_000_000), &["larger than 64 MiB"]),
+    ]
+}
+
+/// Files that start with a UTF-8 byte-order mark, as some Windows editors write them: accepted.
+fn bom_cases(url: &str) -> Vec<Case> {
+    let with_bom = |v: Value| {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend(serde_json::to_vec_pretty(&v).unwrap());
+        Content::Bytes(bytes)
+    };
+    let Content::Json(config) = config_with(url, |_| {}) else { unreachable!("config_with makes JSON") };
+    vec![
+        ok_case("config with a BOM", Target::Config, with_bom(config)),
+        ok_case("catalog with a BOM", Target::Catalog, with_bom(catalog(&["agents"], false))),
+        ok_case("state with a BOM", Target::State, with_bom(state_of("messages", json!({"creationTime": null})))),
+        ok_case("state of only a BOM", Target::State, Content::Bytes(b"\xEF\xBB\xBF\n".to_vec())),
+    ]
+}
+
 /// Odd but legitimate state files: no error.
 fn tolerated_state_cases() -> Vec<Case> {
     use Content::*;
@@ -502,6 +549,13 @@ fn materialize(work: &Workdir, target: Target, content: &Content, tag: &str) -> 
         Content::Bytes(b) => std::fs::write(&path, b).unwrap(),
         Content::Dir => std::fs::create_dir(&path).unwrap(),
         Content::Missing => {}
+        Content::SymlinkTo(target) => std::os::unix::fs::symlink(target, &path).unwrap(),
+        Content::Fifo => {
+            let made = std::process::Command::new("mkfifo").arg(&path).status().expect("mkfifo runs");
+            assert!(made.success(), "mkfifo {}", path.display());
+        }
+        Content::Socket => drop(std::os::unix::net::UnixListener::bind(&path).unwrap()),
+        Content::Sized(len) => std::fs::File::create(&path).unwrap().set_len(*len).unwrap(),
     }
     path
 }
@@ -618,8 +672,12 @@ fn hostile_config_catalog_and_state_files_get_clear_errors_and_never_a_panic() {
     let n_catalog = cases.len() - n_config;
     cases.extend(state_cases());
     let n_state = cases.len() - n_config - n_catalog;
+    for target in [Target::Config, Target::Catalog, Target::State] {
+        cases.extend(special_file_cases(target));
+    }
     let n_bad = cases.len();
     cases.extend(tolerated_state_cases());
+    cases.extend(bom_cases(&fixture.mock.base_url()));
     let names: HashSet<_> = cases.iter().map(|c| c.name).collect();
     assert_eq!(names.len(), cases.len(), "case names are distinct");
     assert!(n_bad >= 40, "{n_bad} bad inputs");

@@ -1,10 +1,12 @@
 //! The configured catalog `read` receives: which streams to read and in which sync mode.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::input::shorten;
-use crate::state::kind_of;
+use crate::escape::printable;
+use crate::input::{kind_of, shorten};
 
 /// Full refresh or incremental.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,7 @@ impl ConfiguredCatalog {
             Some(other) => return Err(bad(format!("has `streams` of type {}, not an array.", kind_of(&other)))),
         };
         let mut streams: Vec<ConfiguredStream> = Vec::with_capacity(entries.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(entries.len());
         for (i, entry) in entries.into_iter().enumerate() {
             let Value::Object(entry) = entry else {
                 return Err(bad(format!(
@@ -67,12 +70,12 @@ impl ConfiguredCatalog {
                     let got = other.map_or_else(|| "nothing".to_string(), |s| format!("{:?}", shorten(s)));
                     return Err(bad(format!(
                         "has `streams[{i}].sync_mode` = {got} for stream '{}'; it must be \"full_refresh\" or \"incremental\".",
-                        shorten(&name)
+                        printable(&shorten(&name))
                     )));
                 }
             };
-            if streams.iter().any(|seen| seen.name == name) {
-                return Err(bad(format!("lists stream '{}' twice.", shorten(&name))));
+            if !seen.insert(name.clone()) {
+                return Err(bad(format!("lists stream '{}' twice.", printable(&shorten(&name)))));
             }
             streams.push(ConfiguredStream { name, sync_mode });
         }
