@@ -689,21 +689,132 @@ fn hostile_config_catalog_and_state_files_get_clear_errors_and_never_a_panic() {
     assert!(failures.is_empty(), "{} of {runs} runs failed:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// Bug: config errors echo the offending value with Rust's `{:?}`, which escapes `"` and `\`;
-/// the redactor only masks the token's raw and percent-encoded forms, so a token containing
-/// those characters, pasted into another field, is printed.
+/// Issue 17, item 8: the duplicate-name check compared each stream with every one before it, so
+/// a catalog of 160k streams took 101 s to refuse. 200k distinct names and one repeated at the
+/// end go through the whole check; linear, it takes well under a second (the bound leaves room
+/// for a loaded machine and a debug build).
 #[test]
+fn a_catalog_of_200k_streams_is_parsed_in_linear_time() {
+    let fixture = Fixture::new();
+    let mut entries: Vec<Value> =
+        (0..200_000).map(|i| json!({"stream": {"name": format!("s{i}")}, "sync_mode": "full_refresh"})).collect();
+    entries.push(json!({"stream": {"name": "s199999"}, "sync_mode": "full_refresh"}));
+    let path = fixture.work.path("huge-catalog.json");
+    std::fs::write(&path, serde_json::to_vec(&json!({ "streams": entries })).unwrap()).unwrap();
+    let args: Vec<String> = ["read", "--config", &fixture.good_config, "--catalog", path_str(&path)]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let started = std::time::Instant::now();
+    let run = guarded(&args, &[], &[TOKEN], RUN_DEADLINE).unwrap();
+    let took = started.elapsed();
+    let (message, kind) = reported_error(&run).unwrap();
+    assert_eq!(kind.as_deref(), Some("config_error"), "{message}");
+    assert!(message.contains("lists stream 's199999' twice"), "{message}");
+    assert!(took < Duration::from_secs(10), "{took:?} to refuse a 200k-stream catalog");
+    eprintln!("200k-stream catalog refused in {took:?}");
+}
 
+/// Issue 17, item 9: a stream name from the catalog is quoted with its control characters
+/// escaped, never written raw to a terminal that would act on them.
+#[test]
+fn control_characters_in_a_stream_name_are_shown_escaped() {
+    let fixture = Fixture::new();
+    let name = "chats\u{1b}[2J\u{1b}]0;pwned\u{7}\r\n\u{9b}31m\u{202e}";
+    let shown = "chats\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\r\\n\\u{9b}31m\\u{202e}";
+    let cases = [
+        json!({"streams": [stream_entry(name, json!("full_refresh")), stream_entry(name, json!("full_refresh"))]}),
+        json!({"streams": [stream_entry(name, json!("append"))]}),
+    ];
+    for (i, catalog) in cases.iter().enumerate() {
+        let path = fixture.work.write_json(&format!("escape-{i}.json"), catalog);
+        let args: Vec<String> = ["read", "--config", &fixture.good_config, "--catalog", path_str(&path)]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let run = guarded(&args, &[], &[TOKEN], RUN_DEADLINE).unwrap();
+        let (message, kind) = reported_error(&run).unwrap();
+        assert_eq!(kind.as_deref(), Some("config_error"), "{message}");
+        assert!(message.contains(&format!("'{shown}'")), "case {i}: {message:?}");
+        assert!(!message.chars().any(|c| c.is_control() || c == '\u{202e}'), "case {i}: {message:?}");
+    }
+}
+
+/// Bug (the read engine's message, src/read/mod.rs): a stream the source does not have is
+/// quoted raw, so a name from the catalog with escape sequences reaches the terminal. It must be
+/// quoted through `escape::printable` like the catalog's own messages.
+#[test]
+#[ignore = "bug: the unknown-stream message in src/read/mod.rs quotes the name raw"]
+fn control_characters_in_an_unknown_stream_name_are_shown_escaped() {
+    let fixture = Fixture::new();
+    let catalog = json!({"streams": [stream_entry("chats\u{1b}[2J", json!("full_refresh"))]});
+    let path = fixture.work.write_json("unknown-escape.json", &catalog);
+    let args: Vec<String> = ["read", "--config", &fixture.good_config, "--catalog", path_str(&path)]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let run = guarded(&args, &[], &[TOKEN], RUN_DEADLINE).unwrap();
+    let (message, _) = reported_error(&run).unwrap();
+    assert!(message.contains("'chats\\u{1b}[2J'"), "{message:?}");
+    assert!(!message.contains('\u{1b}'), "{message:?}");
+}
+
+/// Config errors echo the offending value (shortened to 80 characters, `{:?}`-escaped): the
+/// token pasted into another field must not come out in any form, whole or in pieces (issue 17,
+/// item 4: a value cut before it was redacted left up to 79 characters of a token behind, and
+/// base64, fully percent-encoded and case-folded forms were printed whole). [`guarded`] looks for
+/// every form of the token and every 8-character piece of one.
+#[test]
 fn a_token_pasted_into_another_config_field_is_masked_in_the_error() {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use base64::Engine;
     let fixture = Fixture::new();
     let url = fixture.mock.base_url();
     let set = |k: &'static str, v: Value| config_with(&url, move |m| drop(m.insert(k.into(), v)));
+    let every_byte_encoded: String = TOKEN.bytes().map(|b| format!("%{b:02X}")).collect();
+    let lower_hex: String = TOKEN
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02x}")
+            }
+        })
+        .collect();
     let cases = vec![
         case("token pasted into start_date", Target::Config, set("start_date", json!(TOKEN)), &["start_date"]),
         case(
             "token pasted into api_url",
             Target::Config,
             set("api_url", json!(format!("https://api.botmaker.com/v2.0?access-token={TOKEN}"))),
+            &["api_url"],
+        ),
+        case(
+            "token across the 80-character cut",
+            Target::Config,
+            set("start_date", json!(format!("{}{TOKEN}", "2".repeat(70)))),
+            &["start_date"],
+        ),
+        case("token lower-cased", Target::Config, set("start_date", json!(TOKEN.to_lowercase())), &["start_date"]),
+        case("token upper-cased", Target::Config, set("start_date", json!(TOKEN.to_uppercase())), &["start_date"]),
+        case("token in base64", Target::Config, set("start_date", json!(STANDARD.encode(TOKEN))), &["start_date"]),
+        case(
+            "token in URL-safe base64 after a user name",
+            Target::Config,
+            set("start_date", json!(URL_SAFE_NO_PAD.encode(format!("user:{TOKEN}")))),
+            &["start_date"],
+        ),
+        case(
+            "token fully percent-encoded in a URL",
+            Target::Config,
+            set("api_url", json!(format!("http://api.botmaker.com/v2.0/{every_byte_encoded}"))),
+            &["api_url"],
+        ),
+        case(
+            "token percent-encoded in lower-case hex",
+            Target::Config,
+            set("api_url", json!(format!("http://api.botmaker.com/{lower_hex}"))),
             &["api_url"],
         ),
     ];

@@ -293,29 +293,61 @@ pub fn assert_same_keys(stream: &str, got: &HashSet<String>, want: &HashSet<Stri
     );
 }
 
-/// Every form in which `token` could show up in output: as is, JSON-escaped (inside a serialized
-/// string), `Debug`-escaped, and percent-encoded (upper and lower hex, as in a URL).
+/// Every form in which `token` could show up in output: as is, lower- and upper-cased,
+/// JSON-escaped (inside a serialized string), `Debug`-escaped, percent-encoded (only where a URL
+/// needs it, or every byte; upper and lower hex) and base64-encoded (standard and URL-safe
+/// alphabets, padded or not).
 pub fn token_forms(token: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+    use base64::Engine;
     let json = serde_json::to_string(token).unwrap();
     let debug = format!("{token:?}");
-    let mut forms = vec![token.to_string(), json[1..json.len() - 1].to_string(), debug[1..debug.len() - 1].to_string()];
+    let mut forms = vec![
+        token.to_string(),
+        token.to_lowercase(),
+        token.to_uppercase(),
+        json[1..json.len() - 1].to_string(),
+        debug[1..debug.len() - 1].to_string(),
+    ];
     for upper in [true, false] {
-        let mut enc = String::new();
-        for b in token.bytes() {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                enc.push(b as char);
-            } else if upper {
-                enc.push_str(&format!("%{b:02X}"));
-            } else {
-                enc.push_str(&format!("%{b:02x}"));
+        for every_byte in [false, true] {
+            let mut enc = String::new();
+            for b in token.bytes() {
+                if !every_byte && (b.is_ascii_alphanumeric() || b"-_.~".contains(&b)) {
+                    enc.push(b as char);
+                } else if upper {
+                    enc.push_str(&format!("%{b:02X}"));
+                } else {
+                    enc.push_str(&format!("%{b:02x}"));
+                }
             }
+            forms.push(enc);
         }
-        forms.push(enc);
+    }
+    for engine in [STANDARD, URL_SAFE] {
+        let padded = engine.encode(token);
+        forms.push(padded.trim_end_matches('=').to_string());
+        forms.push(padded);
     }
     forms.retain(|f| f.len() >= 8);
     forms.sort();
     forms.dedup();
     forms
+}
+
+/// Every 8-character piece of every form of `token`: what a cut through the token (an excerpt
+/// shortened before it was redacted) leaves behind.
+pub fn token_pieces(token: &str) -> Vec<String> {
+    let mut pieces: Vec<String> = token_forms(token)
+        .iter()
+        .flat_map(|form| {
+            let chars: Vec<char> = form.chars().collect();
+            chars.windows(8).map(|w| w.iter().collect::<String>()).collect::<Vec<_>>()
+        })
+        .collect();
+    pieces.sort();
+    pieces.dedup();
+    pieces
 }
 
 /// Appends every string (keys too) inside `v` to `out`, one per line.
@@ -339,7 +371,8 @@ pub fn strings_in(v: &Value, out: &mut String) {
 
 /// Runs the binary and checks what every run must satisfy whatever its input: it ends by
 /// itself with exit code 0, 1 or 2 (not a panic's 101, not a signal), prints no panic, prints
-/// only Airbyte messages on stdout, and prints no form of any of `secrets` anywhere.
+/// only Airbyte messages on stdout, prints no form of any of `secrets` anywhere, and no 8-character
+/// piece of one outside the records.
 pub fn guarded(args: &[String], env: &[(&str, &str)], secrets: &[&str], deadline: Duration) -> Result<Run, String> {
     let mut cmd = Command::new(BIN);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -402,11 +435,26 @@ pub fn guarded(args: &[String], env: &[(&str, &str)], secrets: &[&str], deadline
     for m in &messages {
         strings_in(m, &mut decoded);
     }
+    // Pieces of the token are looked for where text is quoted and cut (every message but the
+    // records, and stderr); the records are searched for its whole forms only.
+    let mut quoted = String::new();
+    for m in messages.iter().filter(|m| m["type"] != "RECORD") {
+        quoted.push_str(&m.to_string());
+        quoted.push('\n');
+        strings_in(m, &mut quoted);
+    }
     for secret in secrets {
         for form in token_forms(secret) {
             for (place, text) in [("stdout", &stdout), ("stderr", &stderr), ("a message's text", &decoded)] {
                 if text.contains(&form) {
                     return Err(format!("the token leaked on {place} as `{form}`"));
+                }
+            }
+        }
+        for piece in token_pieces(secret) {
+            for (place, text) in [("stderr", &stderr), ("a message", &quoted)] {
+                if text.contains(&piece) {
+                    return Err(format!("a piece of the token leaked in {place}: `{piece}`"));
                 }
             }
         }
