@@ -216,6 +216,16 @@ mod tests {
     }
 
     #[test]
+    fn keys_and_types_from_the_file_are_quoted_escaped_and_short() {
+        let s = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"up\u{1b}[2Jdated": T}}}]);
+        let err = cursor_of(s, "messages").unwrap_err();
+        assert!(err.message.contains("`up\\u{1b}[2Jdated`") && !err.message.contains('\u{1b}'), "{}", err.message);
+        let long_type = "X".repeat(1 << 20);
+        let err = InputState::from_value(json!([{"type": long_type, "stream": {}}]), "state.json").unwrap_err();
+        assert!(err.message.len() < 300, "{} bytes", err.message.len());
+    }
+
+    #[test]
     fn other_streams_state_is_ignored() {
         let s = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "nonexistent"}, "stream_state": {"whatever": 1}}}]);
         assert_eq!(cursor_of(s, "messages").unwrap(), None);

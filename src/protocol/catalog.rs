@@ -124,4 +124,17 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn names_are_quoted_with_control_characters_escaped() {
+        let name = "chats\u{1b}[2J\n";
+        for v in [
+            json!({"streams": [{"stream": {"name": name}, "sync_mode": "full_refresh"}, {"stream": {"name": name}, "sync_mode": "full_refresh"}]}),
+            json!({"streams": [{"stream": {"name": name}, "sync_mode": "sometimes"}]}),
+        ] {
+            let e = ConfiguredCatalog::from_value(v, "catalog.json").unwrap_err();
+            assert!(e.message.contains("'chats\\u{1b}[2J\\n'"), "{}", e.message);
+            assert!(!e.message.chars().any(char::is_control), "{}", e.message);
+        }
+    }
 }
