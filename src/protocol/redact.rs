@@ -8,8 +8,8 @@
 //! takes inside other text: as is, lower- or upper-cased, JSON- and Rust-escaped, percent-encoded
 //! (only where needed, or every byte as `%XX`; either hex case) and base64-encoded (standard or
 //! URL-safe alphabet, padded or not, also in the middle of a longer encoded text). Matching
-//! ignores ASCII case. A token cut by someone else's truncation is therefore still masked down to
-//! its last 7 characters, and a whole token never survives.
+//! ignores ASCII case. A fragment of 8 characters or more left by someone else's truncation is
+//! therefore still masked; only a shorter one can survive, and a whole token never does.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -45,8 +45,9 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 
 /// At most `max_chars` characters of outside text, for quoting it in a message: redacted first,
 /// then cut (with `…` when something was left out), so a secret straddling the cut cannot leave
-/// its head behind. Only as much of `text` as the excerpt needs is examined, so a quote of a
-/// 64 MiB body costs no more than a quote of its first kilobyte. Control characters are left
+/// its head behind. Only as much of `text` as the excerpt needs is examined (for secrets of 8
+/// bytes or more, that is any real token), so a quote of a 64 MiB body costs no more than a quote
+/// of its first kilobyte. Control characters are left
 /// as they are; pass the result through [`crate::escape::printable`] to show them escaped.
 pub fn excerpt(text: &str, max_chars: usize) -> String {
     SECRETS.read().unwrap_or_else(|e| e.into_inner()).excerpt(text, max_chars)
