@@ -319,7 +319,10 @@ fn matches_start_date_pattern(raw: &str) -> bool {
     match b.get(at) {
         Some(b'Z') => b.len() == at + 1,
         Some(b'+' | b'-') => {
-            b.len() == at + 6 && two_digits_within(at + 1, 0, 23) && b[at + 3] == b':' && two_digits_within(at + 4, 0, 59)
+            b.len() == at + 6
+                && two_digits_within(at + 1, 0, 23)
+                && b[at + 3] == b':'
+                && two_digits_within(at + 4, 0, 59)
         }
         _ => false,
     }

@@ -269,7 +269,10 @@ fn supported_streams_lists_every_discovered_stream() {
 fn changelog_rows() -> Vec<[String; 4]> {
     let section = only_section(&page(), "Changelog");
     let body = section.trim();
-    assert!(body.starts_with("<details>\n  <summary>Expand to review</summary>\n"), "the changelog must open with <details> and its summary:\n{body}");
+    assert!(
+        body.starts_with("<details>\n  <summary>Expand to review</summary>\n"),
+        "the changelog must open with <details> and its summary:\n{body}"
+    );
     assert!(body.ends_with("</details>"), "the changelog must end with </details>");
     let mut rows = section.lines().filter(|l| l.starts_with('|'));
     let header: Vec<&str> = rows.next().expect("a changelog table").split('|').map(str::trim).collect();

@@ -37,7 +37,8 @@ fn sample_config_passes_the_spec_and_the_connector_with_a_placeholder_token() {
 fn invalid_config_fails_the_spec_and_the_connector_before_any_request() {
     let config = sample("invalid_config.json");
     assert!(!spec_validator().is_valid(&config), "invalid_config.json matches the spec");
-    let error = Config::from_value(config, "invalid_config.json").expect_err("the connector accepts invalid_config.json");
+    let error =
+        Config::from_value(config, "invalid_config.json").expect_err("the connector accepts invalid_config.json");
     assert!(error.is_config(), "{}", error.message);
 }
 

@@ -366,7 +366,8 @@ fn icon_is_a_square_svg_at_the_root() {
         open[at..].split('"').next()
     };
     assert_eq!(attr("xmlns"), Some("http://www.w3.org/2000/svg"));
-    let view_box: Vec<f64> = attr("viewBox").expect("icon.svg needs a viewBox").split_whitespace().map(|n| n.parse().unwrap()).collect();
+    let view_box: Vec<f64> =
+        attr("viewBox").expect("icon.svg needs a viewBox").split_whitespace().map(|n| n.parse().unwrap()).collect();
     assert_eq!(view_box.len(), 4);
     assert_eq!(view_box[2], view_box[3], "icon.svg must be square");
     assert_eq!(attr("width"), attr("height"), "icon.svg must be square");
@@ -402,10 +403,16 @@ fn external_documentation_urls_follow_the_metadata_schema() {
     for entry in entries {
         let keys: Vec<&String> = entry.as_object().expect("each entry is a mapping").keys().collect();
         for key in &keys {
-            assert!(["title", "url", "type", "requiresLogin"].contains(&key.as_str()), "unknown key `{key}` in {entry}");
+            assert!(
+                ["title", "url", "type", "requiresLogin"].contains(&key.as_str()),
+                "unknown key `{key}` in {entry}"
+            );
         }
         assert!(entry["title"].as_str().is_some_and(|t| !t.is_empty()), "an entry lacks a title: {entry}");
-        assert!(entry["url"].as_str().is_some_and(|u| u.starts_with("https://")), "an entry lacks an https url: {entry}");
+        assert!(
+            entry["url"].as_str().is_some_and(|u| u.starts_with("https://")),
+            "an entry lacks an https url: {entry}"
+        );
         let kind = entry["type"].as_str().expect("give each entry a `type`");
         assert!(types.contains(&kind), "unknown type `{kind}`");
         if let Some(login) = entry.get("requiresLogin") {

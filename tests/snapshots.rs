@@ -188,7 +188,9 @@ fn every_stream_schema_says_what_a_record_is_and_how_the_stream_is_read() {
                     "{name}: the description should say it is incremental on `{cursor}`"
                 );
             }
-            None => assert!(description.contains("Full refresh"), "{name}: the description should say it is full refresh"),
+            None => {
+                assert!(description.contains("Full refresh"), "{name}: the description should say it is full refresh")
+            }
         }
     }
 }
