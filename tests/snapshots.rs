@@ -141,7 +141,7 @@ fn undescribed(schema: &Value, path: &str, out: &mut Vec<String>) {
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (name, property) in properties {
             let here = format!("{path}.{name}");
-            if !property.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty()) {
+            if property.get("description").and_then(Value::as_str).is_none_or(|d| d.trim().is_empty()) {
                 out.push(here.clone());
             }
             undescribed(property, &here, out);
