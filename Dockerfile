@@ -1,8 +1,8 @@
 # Airbyte source connector for the Botmaker API, as a small static image.
 #
-#   docker build -t airbyte/source-botmaker:0.1.0 .
-#   docker run --rm airbyte/source-botmaker:0.1.0 spec
-#   docker run --rm -v "$PWD/secrets:/secrets" airbyte/source-botmaker:0.1.0 \
+#   docker build -t airbyte/source-botmaker:0.2.0 .
+#   docker run --rm airbyte/source-botmaker:0.2.0 spec
+#   docker run --rm -v "$PWD/secrets:/secrets" airbyte/source-botmaker:0.2.0 \
 #       read --config /secrets/config.json --catalog /secrets/catalog.json
 #
 # Offline tests build only the `runtime` stage: they replace the `builder` stage with a directory
@@ -52,7 +52,7 @@ ENV MIMALLOC_PURGE_DELAY=0 \
     MIMALLOC_ARENA_EAGER_COMMIT=0
 ENTRYPOINT ["/airbyte/bin/source-botmaker"]
 LABEL io.airbyte.name="airbyte/source-botmaker" \
-      io.airbyte.version="0.1.0" \
+      io.airbyte.version="0.2.0" \
       org.opencontainers.image.title="source-botmaker" \
       org.opencontainers.image.description="Airbyte source connector for the Botmaker API v2.0" \
       org.opencontainers.image.licenses="MIT"

@@ -25,7 +25,9 @@ REQUIRED = [
     "test_docker_image_build_and_spec",
     "test_docker_image_build_and_config_matches_spec[config]",
     "test_docker_image_build_and_check[config]",
+    "test_docker_image_build_and_check[wrong_token_config]",
     "test_docker_image_build_and_check[invalid_config]",
+    "test_docker_image_build_and_config_matches_spec[sample_config]",
     "test_docker_image_build_and_discover[config]",
     "test_docker_image_build_and_read[config]",
     # test_standard.py's own: the in-process suite's discover/read checks, run in the image

@@ -51,7 +51,7 @@ run spec "$IMAGE" spec
 log "check (good token, then a wrong one: FAILED and exit 0)"
 run check "$IMAGE" check --config /secrets/config.json
 "${CHECK[@]}" status "$OUT/check.jsonl" SUCCEEDED
-run check-invalid "$IMAGE" check --config /secrets/invalid_config.json
+run check-invalid "$IMAGE" check --config /secrets/wrong_token_config.json
 "${CHECK[@]}" status "$OUT/check-invalid.jsonl" FAILED
 
 log "discover"

@@ -175,7 +175,7 @@ mock_counts() {
 }
 
 # write_configs DIR: config.json (the mock's token, start date before the mock's data, long-term
-# search on, so a read returns every record), invalid_config.json (a wrong token) and the sample
+# search on, so a read returns every record), wrong_token_config.json (a wrong token) and the sample
 # catalogs, readable by the image's non-root user.
 write_configs() {
   local dir=$1 start
@@ -184,7 +184,7 @@ write_configs() {
   cat >"$dir/config.json" <<EOF
 {"access_token": "$MOCK_TOKEN", "start_date": "$start", "api_url": "$MOCK_URL", "long_term_search": true}
 EOF
-  cat >"$dir/invalid_config.json" <<EOF
+  cat >"$dir/wrong_token_config.json" <<EOF
 {"access_token": "wrong-token-9876543210", "start_date": "$start", "api_url": "$MOCK_URL", "long_term_search": true}
 EOF
   cp "$REPO/catalog/configured_catalog.json" "$dir/catalog.json"

@@ -8,7 +8,13 @@ a temporary AIRBYTE_PROJECT_DIR). Two reads:
      the mock's count of each stream;
   2. a second sync with the state PyAirbyte kept: incremental streams re-read only what is not
      checkpointed yet, and the cache (merge on primary key) must still hold the same counts.
-Prints a table; exits 1 on any mismatch or failed read.
+Then the typed landing: every top-level `format: date-time` field must be a TIMESTAMP column and
+every `integer` field an integer column in DuckDB, and each row must hold the value the connector
+emitted for it (read again straight from the executable, full refresh): the same instant wherever
+a non-empty string was emitted (no NULL for a value DuckDB could not parse; PyAirbyte's DuckDB
+cache stores timestamp_with_timezone as a TIMESTAMP in UTC), the same integer wherever one was
+emitted.
+Prints tables; exits 1 on any mismatch or failed read.
 
 Each sync is PyAirbyte's plain `source.read(cache)`, which configures EVERY stream as
 `incremental` (airbyte 0.71.3 `Source.get_configured_catalog`), also the full-refresh-only ones;
@@ -22,13 +28,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from datetime import datetime, timezone
 from importlib.metadata import version
 
 import airbyte as ab
+import sqlalchemy.exc
+from airbyte._util.name_normalizers import LowerCaseNormalizer
 from airbyte.exceptions import AirbyteConnectorFailedError
+from airbyte.shared.sql_processor import SQLRuntimeError
 
 REPORT: list[str] = []
 
@@ -59,6 +71,138 @@ def sync(source: object, cache: object, incremental: list[str], full_refresh_onl
         more = read_counts(source.read(cache=cache, streams=full_refresh_only, force_full_refresh=True))
         counts = None if counts is None or more is None else {**counts, **more}
     return counts, time.monotonic() - started
+
+
+INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+
+
+def typed_fields(json_schema: dict) -> dict[str, str]:
+    """Top-level fields that must land typed: name -> "timestamp" or "integer"."""
+    fields = {}
+    for name, prop in (json_schema.get("properties") or {}).items():
+        types = prop.get("type")
+        types = [types] if isinstance(types, str) else list(types or [])
+        if "string" in types and prop.get("format") == "date-time":
+            fields[name] = "timestamp"
+        elif "integer" in types:
+            fields[name] = "integer"
+    return fields
+
+
+def emitted_values(executable: str, config: dict, catalog, wanted: dict[str, dict[str, str]]) -> dict:
+    """Reads every stream in full straight from the connector; returns
+    {stream: {primary key: {field: value as emitted}}} for the fields in `wanted`."""
+    configured = {"streams": []}
+    keys = {}
+    for stream in catalog.streams:
+        keys[stream.name] = stream.source_defined_primary_key[0][0]
+        configured["streams"].append(
+            {
+                "stream": json.loads(stream.model_dump_json(exclude_none=True)),
+                "sync_mode": "full_refresh",
+                "destination_sync_mode": "overwrite",
+            }
+        )
+    values: dict[str, dict] = {name: {} for name in keys}
+    with tempfile.TemporaryDirectory() as tmp:
+        config_file, catalog_file = os.path.join(tmp, "config.json"), os.path.join(tmp, "catalog.json")
+        with open(config_file, "w", encoding="utf-8") as f:
+            json.dump(config, f)
+        with open(catalog_file, "w", encoding="utf-8") as f:
+            json.dump(configured, f)
+        with subprocess.Popen(
+            [executable, "read", "--config", config_file, "--catalog", catalog_file],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        ) as process:
+            for line in process.stdout:
+                message = json.loads(line)
+                if message.get("type") != "RECORD":
+                    continue
+                record = message["record"]
+                stream, data = record["stream"], record["data"]
+                values[stream][data.get(keys[stream])] = {f: data.get(f) for f in wanted.get(stream, {})}
+        if process.returncode != 0:
+            raise RuntimeError(f"the connector's own full-refresh read exited with {process.returncode}")
+    return values
+
+
+def parse_emitted_timestamp(value: object) -> datetime | None:
+    """The instant an emitted date-time string names (None if it names none)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[str, str]]) -> list[str]:
+    """Compares column types and values in the cache with what the connector emitted; prints a
+    table and returns the problems."""
+    problems: list[str] = []
+    schema = cache.schema_name
+    header = f"{'stream':<10} {'column':<28} {'kind':<9} {'DuckDB type':<26} {'values':>7}  result"
+    say("\nTyped landing in DuckDB (values compared with the connector's own full-refresh read)")
+    say(header)
+    say("-" * len(header))
+    for stream in catalog.streams:
+        fields = wanted.get(stream.name, {})
+        if not fields:
+            continue
+        table = cache.processor.get_sql_table_name(stream.name)
+        column_types = {
+            row["column_name"]: row["data_type"]
+            for row in cache.run_sql_query(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                f"WHERE table_schema = '{schema}' AND table_name = '{table}'"
+            )
+        }
+        key = stream.source_defined_primary_key[0][0]
+        key_column = LowerCaseNormalizer.normalize(key)
+        for field, kind in fields.items():
+            column = LowerCaseNormalizer.normalize(field)
+            sql_type = column_types.get(column)
+            bad: list[str] = []
+            compared = mismatched = 0
+            if sql_type is None:
+                bad.append("no such column")
+            elif kind == "timestamp" and not sql_type.startswith("TIMESTAMP"):
+                bad.append(f"a date-time field landed as {sql_type}")
+            elif kind == "integer" and sql_type not in INTEGER_TYPES:
+                bad.append(f"an integer field landed as {sql_type}")
+            else:
+                landed = {
+                    row["k"]: row["v"]
+                    for row in cache.run_sql_query(f'SELECT "{key_column}" AS k, "{column}" AS v FROM {schema}.{table}')
+                }
+                for pk, source in emitted.get(stream.name, {}).items():
+                    value = source.get(field)
+                    if value is None or (isinstance(value, str) and not value.strip()):
+                        continue  # nothing to land: NULL is right
+                    compared += 1
+                    got = landed.get(pk, "(no row)")
+                    if kind == "timestamp":
+                        want = parse_emitted_timestamp(value)
+                        if isinstance(got, datetime) and got.tzinfo is None:
+                            # PyAirbyte's DuckDB cache lands timestamp_with_timezone as a plain
+                            # TIMESTAMP holding UTC.
+                            got = got.replace(tzinfo=timezone.utc)
+                        ok = want is not None and isinstance(got, datetime) and got == want
+                    else:
+                        ok = isinstance(value, int) and got == value
+                    if not ok:
+                        mismatched += 1
+                        if mismatched <= 3:
+                            bad.append(f"{key}={pk!r}: emitted {value!r}, cache holds {got!r}")
+                if mismatched > 3:
+                    bad.append(f"... {mismatched - 3} more of {compared} values differ")
+            verdict = "ok" if not bad else "MISMATCH"
+            say(f"{stream.name:<10} {column:<28} {kind:<9} {sql_type or '-':<26} {compared:>7}  {verdict}")
+            problems += [f"{stream.name}.{column}: {b}" for b in bad]
+    return problems
 
 
 def explain(error: AirbyteConnectorFailedError) -> str:
@@ -134,6 +278,20 @@ def main() -> int:
     except AirbyteConnectorFailedError as error:
         say(f"\nFAILED: PyAirbyte's read failed: {explain(error)}")
         return 1
+    except (SQLRuntimeError, sqlalchemy.exc.SQLAlchemyError) as error:
+        # Loading the records into DuckDB failed (PyAirbyte casts each column to its schema type).
+        # The message holds the whole SQL statement; DuckDB's own words are on the line naming
+        # the exception.
+        lines = str(error).splitlines() or [""]
+        first_line = next((l for l in reversed(lines) if "Exception" in l or "Error:" in l), lines[0])[:600]
+        hint = ""
+        if "invalid timestamp field format" in first_line:
+            hint = (
+                " A `format: date-time` field held a string DuckDB cannot read as a timestamp "
+                "(an empty string, or not RFC 3339); the connector must emit RFC 3339 or null."
+            )
+        say(f"\nFAILED: PyAirbyte could not load the records into DuckDB: {first_line}{hint}")
+        return 1
 
     problems: list[str] = []
     if sorted(expected) != available:
@@ -166,10 +324,21 @@ def main() -> int:
     )
     say(f"read 1 took {first_seconds:.1f} s, read 2 {second_seconds:.1f} s")
 
+    wanted = {stream.name: typed_fields(stream.json_schema) for stream in catalog.streams}
+    try:
+        emitted = emitted_values(args.executable, config, catalog, wanted)
+    except (RuntimeError, json.JSONDecodeError, KeyError) as error:
+        problems.append(f"typed landing: {error}")
+    else:
+        problems += typed_landing(cache, catalog, emitted, wanted)
+
     if problems:
         say("\nFAILED:\n" + "\n".join(f"  - {p}" for p in problems))
         return 1
-    say("\nPyAirbyte check OK: every stream's row count equals the mock's, after both reads")
+    say(
+        "\nPyAirbyte check OK: every stream's row count equals the mock's, after both reads; "
+        "date-times land as timestamps and integers as integers, with the values emitted"
+    )
     return 0
 
 

@@ -2,8 +2,9 @@
 # PyAirbyte check: reads every stream of the connector (the static release binary, as
 # `local_executable`) through PyAirbyte 0.71.3 into its default DuckDB cache, offline
 # (AIRBYTE_OFFLINE_MODE=1, DO_NOT_TRACK=1, a temporary AIRBYTE_PROJECT_DIR), twice (first sync,
-# then an incremental one), and compares per-stream row counts with botmaker-mock's /_mock/counts.
-# See pyairbyte_check.py. MOCK_SCALE (default here 1000) sets the data volume;
+# then an incremental one), and compares per-stream row counts with botmaker-mock's /_mock/counts;
+# then checks the typed landing: date-time fields as timestamps, integers as integers, each holding
+# the value the connector emitted. See pyairbyte_check.py. MOCK_SCALE (default here 1000) sets the data volume;
 # PYAIRBYTE_SPLIT_FULL_REFRESH=1 reads the full-refresh-only streams in a separate
 # force_full_refresh read (workaround for a connector that rejects PyAirbyte's all-incremental
 # catalog; off by default, so the check covers what a PyAirbyte user does).

@@ -15,22 +15,40 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::input::shorten;
 use crate::protocol::redact::register_secret;
-use crate::time::parse_datetime;
 
 /// Where Botmaker's API v2.0 lives.
 pub const DEFAULT_API_URL: &str = "https://api.botmaker.com/v2.0";
 
-/// Regex for `start_date`: a date, or an RFC 3339 date-time.
-pub const START_DATE_PATTERN: &str =
-    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$";
+/// Regex for `start_date`: a date, or an RFC 3339 date-time with an upper-case `T` and a `Z` or
+/// `±HH:MM` offset, every number within its range. [`Config::from_value`] accepts exactly the
+/// strings this pattern matches, less those no pattern can rule out: a day past the end of its
+/// month (`2024-02-30`), a moment before 1970 or one in the future.
+pub const START_DATE_PATTERN: &str = concat!(
+    r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])",
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
+);
+
+/// The form's field groups (`group` on each property, `groups` on the spec): what every user
+/// fills in, then the settings that only need changing in particular cases.
+const MAIN_GROUP: &str = "main";
+const ADVANCED_GROUP: &str = "advanced";
 
 /// Configuration of the Botmaker source.
+// Form order (not a doc comment: it would show in the spec): options users decide on take
+// `order` 0–19 in the main group; tuning options take 20 and up in the advanced group.
+// tests/spec_form.rs holds new fields to that.
 #[derive(Deserialize, JsonSchema)]
-#[schemars(title = "Botmaker Source Spec", extend("additionalProperties" = true))]
+#[schemars(
+    title = "Botmaker Source Spec",
+    extend(
+        "additionalProperties" = true,
+        "groups" = [{"id": MAIN_GROUP}, {"id": ADVANCED_GROUP, "title": "Advanced"}]
+    )
+)]
 pub struct ConfigSpec {
     /// Botmaker API access token, sent in the `access-token` header. Generate it in Botmaker
     /// under Configuration → Integrations → API (Credentials tab).
-    #[schemars(title = "Access token", extend("airbyte_secret" = true, "order" = 0))]
+    #[schemars(title = "Access token", extend("airbyte_secret" = true, "order" = 0, "group" = MAIN_GROUP))]
     pub access_token: AccessToken,
 
     /// Records created (or, for chats, active) on or after this date are replicated. UTC, as
@@ -39,10 +57,10 @@ pub struct ConfigSpec {
         title = "Start date",
         regex(pattern = START_DATE_PATTERN),
         extend(
-            "format" = "date-time",
             "examples" = ["2024-01-01", "2024-01-01T00:00:00Z"],
             "pattern_descriptor" = "YYYY-MM-DD or YYYY-MM-DDTHH:mm:ssZ",
-            "order" = 1
+            "order" = 1,
+            "group" = MAIN_GROUP
         )
     )]
     pub start_date: String,
@@ -53,50 +71,73 @@ pub struct ConfigSpec {
     /// it only for the windows that need it. Without it, history before the recent window is
     /// skipped and the sync logs which range.
     #[serde(default)]
-    #[schemars(title = "Long-term search", extend("order" = 2))]
+    #[schemars(title = "Long-term search", extend("order" = 2, "group" = MAIN_GROUP, "always_show" = true))]
     pub long_term_search: bool,
 
     /// Add each session's messages to the sessions stream (`include-messages`). Raises
     /// Botmaker's BI data-source cost.
     #[serde(default)]
-    #[schemars(title = "Include session messages", extend("order" = 3))]
+    #[schemars(title = "Include session messages", extend("order" = 3, "group" = MAIN_GROUP))]
     pub include_session_messages: bool,
 
     /// Add each session's events to the sessions stream (`include-events`). Raises Botmaker's BI
     /// data-source cost.
     #[serde(default)]
-    #[schemars(title = "Include session events", extend("order" = 4))]
+    #[schemars(title = "Include session events", extend("order" = 4, "group" = MAIN_GROUP))]
     pub include_session_events: bool,
 
     /// Add Botmaker's AI analysis of each session to the sessions stream
     /// (`include-ai-analysis`). Raises Botmaker's BI data-source cost.
     #[serde(default)]
-    #[schemars(title = "Include session AI analysis", extend("order" = 5))]
+    #[schemars(title = "Include session AI analysis", extend("order" = 5, "group" = MAIN_GROUP))]
     pub include_session_ai_analysis: bool,
 
-    /// Calls and tickets are re-read this many days behind the saved cursor on every sync, to
-    /// pick up late changes; destinations deduplicate them by `id`. 0 reads each record once.
+    /// Calls and tickets are re-read this many days behind the saved cursor on every sync, so
+    /// changes made after a sync read them (a recording added to a call, a ticket's new state)
+    /// reach the destination, which deduplicates them by `id`. Leave it at 0 (each record read
+    /// once) unless you need those later changes; then set it to how many days such changes
+    /// usually come in. Each day adds its calls and tickets to every sync.
     #[serde(default)]
-    #[schemars(title = "Lookback window (days)", range(min = 0, max = 60), extend("order" = 6))]
+    #[schemars(
+        title = "Lookback window (days)",
+        range(min = 0, max = 60),
+        extend("order" = 20, "group" = ADVANCED_GROUP)
+    )]
     pub lookback_window_days: u32,
 
-    /// Botmaker lists a session only once it has finished (almost all within 2 days), so the
-    /// sessions cursor never moves closer to now than this; the next sync reads those days
-    /// again and destinations deduplicate sessions by `id`.
+    /// Botmaker lists a session only once it has finished, so the sessions cursor stays this many
+    /// days behind now and every sync reads those days again (destinations deduplicate sessions
+    /// by `id`). The default of 2 covers almost every session. Raise it if sessions in your
+    /// account often stay open longer: a session that finishes after the cursor has passed its
+    /// start is never read. Lower it only if all sessions close within hours and you want them
+    /// sooner.
     #[serde(default = "default_session_settle_days")]
-    #[schemars(title = "Session settle time (days)", range(min = 0, max = 30), extend("order" = 7))]
+    #[schemars(
+        title = "Session settle time (days)",
+        range(min = 0, max = 30),
+        extend("order" = 21, "group" = ADVANCED_GROUP)
+    )]
     pub session_settle_days: u32,
 
-    /// Upper bound on HTTP requests in flight at once, across all streams. Each endpoint's own
-    /// rate limit is always respected on top of this.
+    /// Upper bound on HTTP requests in flight at once, across all streams; each endpoint's own
+    /// rate limit applies on top of it, and those limits, not this setting, bound how fast a
+    /// sync goes. Leave it at 8. Lower it if other programs use the same Botmaker account's API
+    /// while syncs run and start getting rate-limited.
     #[serde(default = "default_max_concurrent_requests")]
-    #[schemars(title = "Maximum concurrent requests", range(min = 1, max = 64), extend("order" = 8))]
+    #[schemars(
+        title = "Maximum concurrent requests",
+        range(min = 1, max = 64),
+        extend("order" = 22, "group" = ADVANCED_GROUP)
+    )]
     pub max_concurrent_requests: u32,
 
     /// Base URL of the Botmaker API. Change it only to use a proxy or a test server; `https://`
     /// is required, except `http://` to a loopback address.
     #[serde(default = "default_api_url")]
-    #[schemars(title = "API URL", extend("format" = "uri", "order" = 9))]
+    #[schemars(
+        title = "API URL",
+        extend("format" = "uri", "order" = 23, "group" = ADVANCED_GROUP, "airbyte_hidden" = true)
+    )]
     pub api_url: String,
 }
 
@@ -211,15 +252,15 @@ impl Config {
     }
 }
 
-/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time, not in the future.
+/// `YYYY-MM-DD` (midnight UTC) or an RFC 3339 date-time, as [`START_DATE_PATTERN`] spells them,
+/// naming a real moment from 1970 up to now.
 fn parse_start_date(raw: &str) -> std::result::Result<DateTime<Utc>, String> {
-    let raw = raw.trim();
-    let parsed = if let Ok(date) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        date.and_hms_opt(0, 0, 0).map(|d| d.and_utc())
-    } else if raw.contains('T') {
-        parse_datetime(raw)
-    } else {
+    let parsed = if !matches_start_date_pattern(raw) {
         None
+    } else if raw.len() == "YYYY-MM-DD".len() {
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|d| d.and_utc())
+    } else {
+        DateTime::parse_from_rfc3339(raw).ok().map(|d| d.with_timezone(&Utc))
     };
     let Some(date) = parsed else {
         return Err(format!(
@@ -234,6 +275,57 @@ fn parse_start_date(raw: &str) -> std::result::Result<DateTime<Utc>, String> {
         return Err(format!("is in the future ({}); set a date in the past.", shorten(raw)));
     }
     Ok(date)
+}
+
+/// Whether `raw` matches [`START_DATE_PATTERN`], so the connector takes what the spec's schema
+/// lets through (tests/spec_form.rs compares the two on a corpus).
+fn matches_start_date_pattern(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b.get(range).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let number = |at: usize| -> u32 { u32::from(b[at] - b'0') * 10 + u32::from(b[at + 1] - b'0') };
+    let two_digits_within = |at: usize, min: u32, max: u32| digits(at..at + 2) && (min..=max).contains(&number(at));
+    // YYYY-MM-DD
+    let date = digits(0..4)
+        && b.get(4) == Some(&b'-')
+        && two_digits_within(5, 1, 12)
+        && b.get(7) == Some(&b'-')
+        && two_digits_within(8, 1, 31);
+    if !date {
+        return false;
+    }
+    if b.len() == 10 {
+        return true;
+    }
+    // THH:MM:SS
+    let time = b.get(10) == Some(&b'T')
+        && two_digits_within(11, 0, 23)
+        && b.get(13) == Some(&b':')
+        && two_digits_within(14, 0, 59)
+        && b.get(16) == Some(&b':')
+        && two_digits_within(17, 0, 59);
+    if !time {
+        return false;
+    }
+    // (.fraction)?
+    let mut at = 19;
+    if b.get(at) == Some(&b'.') {
+        let fraction = b[at + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if fraction == 0 {
+            return false;
+        }
+        at += 1 + fraction;
+    }
+    // Z or ±HH:MM, then the end
+    match b.get(at) {
+        Some(b'Z') => b.len() == at + 1,
+        Some(b'+' | b'-') => {
+            b.len() == at + 6
+                && two_digits_within(at + 1, 0, 23)
+                && b[at + 3] == b':'
+                && two_digits_within(at + 4, 0, 59)
+        }
+        _ => false,
+    }
 }
 
 /// An absolute http(s) URL: https anywhere, plain http only to a loopback host (tests, local
@@ -278,11 +370,15 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// The connector's documentation page: `docs/botmaker.md` in its repository (Cargo.toml's
+/// `repository`), until the connector is listed in Airbyte's own catalog.
+pub const DOCUMENTATION_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/botmaker.md");
+
 /// The connector specification (`spec` output), generated from [`ConfigSpec`].
 pub fn connector_specification() -> Value {
     let schema = crate::schema::schema_for::<ConfigSpec>();
     serde_json::json!({
-        "documentationUrl": "https://docs.airbyte.com/integrations/sources/botmaker",
+        "documentationUrl": DOCUMENTATION_URL,
         "connectionSpecification": schema,
         "supportsIncremental": true,
     })

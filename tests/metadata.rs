@@ -263,6 +263,8 @@ fn metadata_has_the_required_fields() {
         "dockerImageTag",
         "name",
         "documentationUrl",
+        "icon",
+        "releaseDate",
         "githubIssueLabel",
         "license",
         "releaseStage",
@@ -309,6 +311,16 @@ fn definition_id_is_a_uuid() {
     assert!(groups[2].starts_with('4') && "89ab".contains(&groups[3][..1]), "definitionId `{id}` is not a v4 UUID");
 }
 
+/// `## [X.Y.Z] - YYYY-MM-DD` headings of CHANGELOG.md, newest first, as (version, date).
+fn changelog_releases() -> Vec<(String, String)> {
+    read("CHANGELOG.md")
+        .lines()
+        .filter_map(|l| l.strip_prefix("## ["))
+        .filter_map(|l| l.split_once("] - "))
+        .map(|(version, date)| (version.to_string(), date.trim().to_string()))
+        .collect()
+}
+
 #[test]
 fn versions_agree() {
     let tag = data_str(&metadata(), "dockerImageTag").to_string();
@@ -320,6 +332,110 @@ fn versions_agree() {
         "the Dockerfile's io.airbyte.version label must equal the Cargo.toml version"
     );
     assert_eq!(lookup(&labels, "io.airbyte.name", "LABEL"), data_str(&metadata(), "dockerRepository"));
+    // The docs page's changelog table is checked in tests/docs_page.rs.
+    assert_eq!(
+        changelog_releases().first().map(|(v, _)| v.as_str()),
+        Some(env!("CARGO_PKG_VERSION")),
+        "CHANGELOG.md's newest release section must be the Cargo.toml version"
+    );
+}
+
+#[test]
+fn release_date_is_the_first_releases_date() {
+    let m = metadata();
+    let date = data_str(&m, "releaseDate");
+    let b = date.as_bytes();
+    assert!(
+        b.len() == 10 && b[4] == b'-' && b[7] == b'-' && date.replace('-', "").bytes().all(|c| c.is_ascii_digit()),
+        "metadata.yaml releaseDate `{date}` must be YYYY-MM-DD"
+    );
+    let first = changelog_releases().pop().expect("CHANGELOG.md lists releases");
+    assert_eq!(date, first.1, "releaseDate is when the connector was first released ({} in CHANGELOG.md)", first.0);
+}
+
+#[test]
+fn icon_is_a_square_svg_at_the_root() {
+    let m = metadata();
+    let icon = data_str(&m, "icon");
+    assert_eq!(icon, "icon.svg", "Airbyte's QA check wants the icon in `icon.svg` at the connector root");
+    let svg = read(icon);
+    let open = &svg[svg.find("<svg").expect("icon.svg has no <svg> element")..];
+    let open = &open[..open.find('>').unwrap()];
+    let attr = |name: &str| -> Option<&str> {
+        let at = open.find(&format!(" {name}=\""))? + name.len() + 3;
+        open[at..].split('"').next()
+    };
+    assert_eq!(attr("xmlns"), Some("http://www.w3.org/2000/svg"));
+    let view_box: Vec<f64> =
+        attr("viewBox").expect("icon.svg needs a viewBox").split_whitespace().map(|n| n.parse().unwrap()).collect();
+    assert_eq!(view_box.len(), 4);
+    assert_eq!(view_box[2], view_box[3], "icon.svg must be square");
+    assert_eq!(attr("width"), attr("height"), "icon.svg must be square");
+    for banned in ["<script", "href=", "<image", "@import", "url(http"] {
+        assert!(!svg.contains(banned), "icon.svg must be self-contained and inert, found `{banned}`");
+    }
+}
+
+#[test]
+fn external_documentation_urls_follow_the_metadata_schema() {
+    // airbyte-connector-models `ConnectorMetadataDefinitionV0DataExternalDocumentationUrl`:
+    // title and url required, type from this list, requiresLogin a boolean; nothing else.
+    let types = [
+        "api_deprecations",
+        "api_reference",
+        "api_release_history",
+        "authentication_guide",
+        "code_repository",
+        "data_model_reference",
+        "developer_community",
+        "migration_guide",
+        "openapi_spec",
+        "other",
+        "permissions_scopes",
+        "rate_limits",
+        "spec_repository",
+        "sql_reference",
+        "status_page",
+    ];
+    let m = metadata();
+    let entries = m["data"]["externalDocumentationUrls"].as_array().expect("externalDocumentationUrls must be a list");
+    let mut found = Vec::new();
+    for entry in entries {
+        let keys: Vec<&String> = entry.as_object().expect("each entry is a mapping").keys().collect();
+        for key in &keys {
+            assert!(
+                ["title", "url", "type", "requiresLogin"].contains(&key.as_str()),
+                "unknown key `{key}` in {entry}"
+            );
+        }
+        assert!(entry["title"].as_str().is_some_and(|t| !t.is_empty()), "an entry lacks a title: {entry}");
+        assert!(
+            entry["url"].as_str().is_some_and(|u| u.starts_with("https://")),
+            "an entry lacks an https url: {entry}"
+        );
+        let kind = entry["type"].as_str().expect("give each entry a `type`");
+        assert!(types.contains(&kind), "unknown type `{kind}`");
+        if let Some(login) = entry.get("requiresLogin") {
+            assert!(login.is_boolean(), "requiresLogin must be true or false: {entry}");
+        }
+        found.push(kind);
+    }
+    for wanted in ["api_reference", "rate_limits", "authentication_guide"] {
+        assert!(found.contains(&wanted), "externalDocumentationUrls lacks a `{wanted}` entry");
+    }
+}
+
+#[test]
+fn secrets_directories_are_neither_committed_nor_sent_to_docker() {
+    let git: Vec<String> = read(".gitignore").lines().map(|l| l.trim().to_string()).collect();
+    assert!(
+        git.iter().any(|l| l == "secrets/" || l == "secrets"),
+        ".gitignore must ignore secrets/ at any depth (a `secrets/` line)"
+    );
+    let docker: Vec<String> = read(".dockerignore").lines().map(|l| l.trim().to_string()).collect();
+    for pattern in ["secrets", "**/secrets"] {
+        assert!(docker.iter().any(|l| l == pattern), ".dockerignore must list `{pattern}`");
+    }
 }
 
 #[test]
@@ -409,6 +525,9 @@ fn acceptance_test_config_fits_the_cdk_standard_tests() {
         "catalog/configured_catalog.json",
         "catalog/configured_catalog_full_refresh.json",
         "acceptance-tests/integration_tests/abnormal_state.json",
+        "acceptance-tests/integration_tests/sample_config.json",
+        "acceptance-tests/integration_tests/invalid_config.json",
+        "acceptance-tests/integration_tests/sample_state.json",
     ] {
         assert!(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path).is_file(), "{path} is missing");
     }

@@ -134,3 +134,63 @@ fn spec_follows_airbyte_rules() {
     sorted.dedup();
     assert_eq!(sorted.len(), orders.len(), "every field has its own order");
 }
+
+/// Paths of the properties under `schema`, at every depth (object properties and array items),
+/// that have no description.
+fn undescribed(schema: &Value, path: &str, out: &mut Vec<String>) {
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, property) in properties {
+            let here = format!("{path}.{name}");
+            if property.get("description").and_then(Value::as_str).is_none_or(|d| d.trim().is_empty()) {
+                out.push(here.clone());
+            }
+            undescribed(property, &here, out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        undescribed(items, &format!("{path}[]"), out);
+    }
+    for combinator in ["anyOf", "oneOf"] {
+        for branch in schema.get(combinator).and_then(Value::as_array).into_iter().flatten() {
+            undescribed(branch, path, out);
+        }
+    }
+}
+
+#[test]
+fn every_field_of_every_stream_schema_has_a_description() {
+    let mut missing = Vec::new();
+    for stream in streams::catalog()["streams"].as_array().unwrap() {
+        undescribed(&stream["json_schema"], stream["name"].as_str().unwrap(), &mut missing);
+    }
+    assert!(
+        missing.is_empty(),
+        "these record fields have no description (add a doc comment in src/streams/records.rs): {missing:#?}"
+    );
+    // The walk reaches nested objects and array items.
+    let mut nested = Vec::new();
+    undescribed(&json!({"properties": {"a": {"items": {"properties": {"b": {}}}}}}), "s", &mut nested);
+    assert_eq!(nested, ["s.a", "s.a[].b"]);
+}
+
+#[test]
+fn every_stream_schema_says_what_a_record_is_and_how_the_stream_is_read() {
+    for stream in streams::catalog()["streams"].as_array().unwrap() {
+        let name = stream["name"].as_str().unwrap();
+        let description = stream["json_schema"]["description"].as_str().unwrap_or_default();
+        assert!(description.starts_with("One "), "{name}: the description should start with what one record is");
+        assert!(description.contains("`GET /"), "{name}: the description should name the endpoint");
+        match stream.get("default_cursor_field") {
+            Some(cursor) => {
+                let cursor = cursor[0].as_str().unwrap();
+                assert!(
+                    description.contains(&format!("Incremental, cursor `{cursor}`")),
+                    "{name}: the description should say it is incremental on `{cursor}`"
+                );
+            }
+            None => {
+                assert!(description.contains("Full refresh"), "{name}: the description should say it is full refresh")
+            }
+        }
+    }
+}

@@ -57,34 +57,47 @@ impl From<Option<ChatRef>> for FlatChatRef {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatFields {
-    /// When the chat conversation began (in practice the contact's creation).
+    /// When the chat conversation began (in practice, when the contact was created).
     #[schemars(extend("format" = "date-time"))]
     pub creation_time: Option<String>,
-    /// Start of the chat's latest session.
+    /// When the chat's latest session started.
     #[schemars(extend("format" = "date-time"))]
     pub last_session_creation_time: Option<String>,
+    /// An identifier of the chat's user in another system, when one was set.
     pub external_id: Option<String>,
+    /// The user's first name, as Botmaker knows it.
     pub first_name: Option<String>,
+    /// The user's last name, as Botmaker knows it.
     pub last_name: Option<String>,
+    /// The user's country, as Botmaker records it.
     pub country: Option<String>,
+    /// The user's e-mail address, when known.
     pub email: Option<String>,
-    /// When WhatsApp's 24-hour customer-service window closes.
+    /// In WhatsApp, until when messages can be sent to the user without charge; after it, a
+    /// template is needed.
     #[schemars(extend("format" = "date-time"))]
     pub whats_app_window_close_datetime: Option<String>,
-    /// Chat variables, name → value.
+    /// The chat's variables, name → value (for example `{"varName": "some value"}`).
     pub variables: Option<Map<String, Value>>,
+    /// The tags this chat is tagged with.
     pub tags: Option<Vec<String>>,
+    /// The queue the chat was routed to.
     pub queue_id: Option<String>,
+    /// The chat's assigned agent.
     pub agent_id: Option<String>,
+    /// The agent the chat is on hold for, if any.
     pub on_hold_agent_id: Option<String>,
-    /// When the user last sent a message: the chats stream's cursor.
+    /// When the user last sent a message. The chats stream's cursor.
     #[schemars(extend("format" = "date-time"))]
     pub last_user_message_datetime: Option<String>,
-    /// API URL listing this chat's messages.
+    /// An API URL listing this chat's messages (fetching it needs the access token).
     #[serde(rename = "listMessagesURL")]
     pub list_messages_url: Option<String>,
+    /// Whether the chat's user is banned.
     pub is_banned: Option<bool>,
+    /// Whether the chat's user is marked as a tester.
     pub is_tester: Option<bool>,
+    /// Whether the bot is muted in this chat.
     pub is_bot_muted: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -98,7 +111,12 @@ pub struct ChatItem {
     pub fields: ChatFields,
 }
 
-/// A chats record.
+/// One chat (one user on one channel) in its current state, as `GET /chats` lists it.
+///
+/// Incremental, cursor `lastUserMessageDatetime`: read in date windows on the chat's last activity
+/// (Botmaker's filter), so a chat that changes is emitted again in its new version; deduplicate on
+/// `chat_id`. The API's `chat{chatId,channelId,contactId}` is flattened to `chat_id`, `channel_id`
+/// and `contact_id`.
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "chats", extend("additionalProperties" = true))]
@@ -116,8 +134,9 @@ pub struct ChatRecord {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Media {
+    /// The caption shown with the media.
     pub caption: Option<String>,
-    /// Media URL; fetching it requires the access token.
+    /// The media's URL; fetching it needs the access token.
     pub url: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -127,9 +146,13 @@ pub struct Media {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Location {
+    /// The latitude, as the text Botmaker sends.
     pub latitude: Option<String>,
+    /// The longitude, as the text Botmaker sends.
     pub longitude: Option<String>,
+    /// The place's name.
     pub name: Option<String>,
+    /// The place's address.
     pub address: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -150,20 +173,29 @@ pub struct CallEvent {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Content {
-    /// text, image, audio, file, video, buttons, carousel, button-click, call.
+    /// The kind of content: text, image, audio, file, video, buttons, carousel, button-click or
+    /// call.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// The message's text.
     pub text: Option<String>,
+    /// The option buttons shown to the user.
     pub buttons: Option<Vec<String>>,
+    /// The button the user pressed (`button-click` messages).
     pub selected_button: Option<String>,
+    /// The items of a carousel message.
     pub carousel_items: Option<Vec<String>>,
+    /// The image, audio, file or video the message carries.
     pub media: Option<Media>,
+    /// The location the message shares.
     pub location: Option<Location>,
+    /// The call event the message reports (`call` messages).
     pub call: Option<CallEvent>,
+    /// If the message was a WhatsApp template, the name of the template.
     pub whats_app_template_name: Option<String>,
-    /// The text before translation, when Botmaker translated it.
+    /// If Botmaker translated the message, the text before translation.
     pub original_text: Option<String>,
-    /// The audio before transcription, when Botmaker transcribed it.
+    /// If Botmaker transcribed an audio message, the audio's URL.
     pub original_audio_url: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -174,9 +206,13 @@ pub struct Content {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EncryptionParams {
+    /// The version of the encryption parameters.
     pub version: Option<String>,
+    /// The id of the encryption configuration used.
     pub config_id: Option<String>,
+    /// The timestamp that belongs to the encryption parameters.
     pub timestamp: Option<String>,
+    /// The encrypted key needed to decrypt the message.
     pub encrypted_key: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -187,19 +223,25 @@ pub struct EncryptionParams {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageFields {
+    /// The id of the message in Botmaker.
     pub id: Option<String>,
-    /// When the message was created: the messages stream's cursor.
+    /// When the message was created. The messages stream's cursor.
     #[schemars(extend("format" = "date-time"))]
     pub creation_time: Option<String>,
-    /// Who sent it: bot, user or agent.
+    /// Who sent the message: bot, user or agent.
     pub from: Option<String>,
+    /// The agent that sent the message (when `from` is `agent`).
     pub agent_id: Option<String>,
+    /// The user's queue when the message was sent.
     pub queue_id: Option<String>,
+    /// What the message says or carries.
     pub content: Option<Content>,
+    /// What is needed to decrypt the message, when it was encrypted.
     pub encryption_params: Option<EncryptionParams>,
+    /// When the session this message belongs to started.
     #[schemars(extend("format" = "date-time"))]
     pub session_creation_time: Option<String>,
-    /// `chatId` + `_` + `sessionCreationTime`.
+    /// The session this message belongs to: `chatId` + `_` + `sessionCreationTime`.
     pub session_id: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -213,7 +255,11 @@ pub struct MessageItem {
     pub fields: MessageFields,
 }
 
-/// A messages record.
+/// One message sent by the user, the bot or an agent, from `GET /messages`.
+///
+/// Incremental, cursor `creationTime`: read in date windows, each message emitted once across
+/// windows and syncs. The API's `chat{chatId,channelId,contactId}` is flattened to `chat_id`,
+/// `channel_id` and `contact_id`.
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "messages", extend("additionalProperties" = true))]
@@ -231,6 +277,7 @@ pub struct MessageRecord {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct SessionChat {
+    /// The chat reference: `chatId`, `channelId` and `contactId`.
     pub chat: Option<ChatRef>,
     #[serde(flatten)]
     pub fields: ChatFields,
@@ -243,10 +290,12 @@ pub struct SessionChat {
 pub struct SessionEvent {
     /// The event's name, e.g. conversation-close, assigned-to-agent, set-variable.
     pub name: Option<String>,
+    /// When the event happened.
     #[schemars(extend("format" = "date-time"))]
     pub creation_time: Option<String>,
     /// Event-specific details; their shape depends on `name`.
     pub info: Option<Map<String, Value>>,
+    /// The session the event belongs to.
     pub session_id: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -257,13 +306,19 @@ pub struct SessionEvent {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionAiAnalysis {
+    /// Botmaker's AI summary of the session.
     pub summary: Option<String>,
+    /// Botmaker's flag for a session that does not meet the minimum criteria the analysis needs to
+    /// evaluate it.
     pub does_not_meet_criteria: Option<bool>,
+    /// The name of the analysis applied to the session.
     pub name: Option<String>,
+    /// The analysis' explanation of its scores.
     pub justification: Option<String>,
     /// Scores per aspect. Kept as a free-form object: Botmaker changed it from flat integers to
     /// `{"result": .., "weight": ..}` objects, with keys configurable per account.
     pub aspect_scores: Option<Map<String, Value>>,
+    /// The session's overall quality score.
     pub quality_score: Option<i64>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -274,6 +329,7 @@ pub struct SessionAiAnalysis {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionFields {
+    /// The session's id in Botmaker.
     pub id: Option<String>,
     /// When the session started: the sessions stream's cursor (requested with millisecond
     /// precision).
@@ -281,16 +337,24 @@ pub struct SessionFields {
     pub creation_time: Option<String>,
     /// Why the session started, e.g. Organic or WhatsAppTemplate.
     pub starting_cause: Option<String>,
+    /// The chat the session belongs to, as it was when the session was listed.
     pub chat: Option<SessionChat>,
     /// The session's messages (only with `include_session_messages`).
     pub messages: Option<Vec<MessageFields>>,
+    /// The session's events (only with `include_session_events`).
     pub events: Option<Vec<SessionEvent>>,
+    /// Botmaker's AI analysis of the session (only with `include_session_ai_analysis`).
     pub ai_analysis: Option<SessionAiAnalysis>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// A sessions record: the session with its `chat` object, plus `chat_id` for joins.
+/// One finished conversation session from `GET /sessions`, with its chat as it was listed and, when
+/// the config asks for them, its messages, events and AI analysis.
+///
+/// Incremental, cursor `creationTime`: read in date windows. Botmaker lists a session only once it
+/// has finished, so the last `session_settle_days` days are read again on every sync; deduplicate
+/// on `id`. `chat_id` repeats the chat's id at the top level for joins.
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "sessions", extend("additionalProperties" = true))]
@@ -308,6 +372,7 @@ pub struct SessionRecord {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Recording {
+    /// The recording's id.
     pub id: Option<String>,
     /// Recording URL; fetching it requires the access token.
     pub url: Option<String>,
@@ -320,11 +385,17 @@ pub struct Recording {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallParticipant {
+    /// The participant's id.
     pub participant_id: Option<String>,
+    /// Who brought the participant into the call, as Botmaker names it.
     pub initiated_by_type: Option<String>,
+    /// When the participant was assigned to the call.
     pub assigned_ts: Option<String>,
+    /// The support team the participant belongs to.
     pub support_team_id: Option<String>,
+    /// When the participant joined the call.
     pub joined_datetime: Option<String>,
+    /// When the participant left the call.
     pub left_datetime: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -335,17 +406,23 @@ pub struct CallParticipant {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CallFields {
+    /// The call's id.
     pub id: Option<String>,
+    /// The agent who took the call.
     pub agent_id: Option<String>,
     /// When the call was created: the calls stream's cursor.
     #[schemars(extend("format" = "date-time"))]
     pub creation_datetime: Option<String>,
+    /// When the call started.
     pub start_datetime: Option<String>,
+    /// When the call ended.
     pub end_datetime: Option<String>,
+    /// The call's recording; its `url` needs the access token.
     pub recording: Option<Recording>,
     /// audio or video.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// The call's participants.
     pub participants: Option<Vec<CallParticipant>>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -359,7 +436,11 @@ pub struct CallItem {
     pub fields: CallFields,
 }
 
-/// A calls record.
+/// One audio or video call, from `GET /calls`.
+///
+/// Incremental, cursor `creationDatetime`: read in date windows, each call emitted once (calls
+/// within `lookback_window_days` of the cursor are read again). The API's
+/// `chat{chatId,channelId,contactId}` is flattened to `chat_id`, `channel_id` and `contact_id`.
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "calls", extend("additionalProperties" = true))]
@@ -377,7 +458,9 @@ pub struct CallRecord {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct ContactField {
+    /// The value (for example a phone number, e-mail address, postal address or URL).
     pub value: Option<String>,
+    /// An optional label for the value (for example "Home", "Work").
     pub label: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -388,38 +471,63 @@ pub struct ContactField {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ContactChat {
+    /// The chat's id in Botmaker.
     pub id: Option<String>,
+    /// The contact's id on the chat's platform (for example a phone number on WhatsApp).
     pub platform_contact_id: Option<String>,
+    /// The channel the chat happens on.
     pub chat_channel_id: Option<String>,
+    /// The WhatsApp BSUID (business-scoped user id) linked to this chat, if available.
     pub bsuid: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// A contacts record.
+/// One contact of the Botmaker address book, from `GET /contacts`.
+///
+/// Full refresh: the API has no timestamps to filter on, so every sync reads every contact.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "contacts", extend("additionalProperties" = true))]
 pub struct ContactRecord {
+    /// The contact's id in Botmaker.
     pub id: Option<String>,
+    /// The contact's first name.
     pub first_name: Option<String>,
+    /// The contact's last name.
     pub last_name: Option<String>,
+    /// The contact's birthday, as entered in Botmaker.
     pub birthday: Option<String>,
+    /// The URL of the contact's picture.
     pub picture_url: Option<String>,
+    /// The contact's language.
     pub language: Option<String>,
+    /// The contact's country.
     pub country: Option<String>,
+    /// The id of the contact's company.
     pub company_id: Option<String>,
+    /// The contact's job title.
     pub job_title: Option<String>,
+    /// The contact's phone numbers, each with an optional label.
     pub phone_numbers: Option<Vec<ContactField>>,
+    /// The contact's e-mail addresses, each with an optional label.
     pub emails: Option<Vec<ContactField>>,
+    /// The contact's postal addresses, each with an optional label.
     pub addresses: Option<Vec<ContactField>>,
+    /// The contact's websites, each with an optional label.
     pub websites: Option<Vec<ContactField>>,
+    /// The contact's Instagram ids.
     pub instagram_ids: Option<Vec<String>>,
+    /// The contact's Facebook ids.
     pub facebook_ids: Option<Vec<String>>,
+    /// The contact's Twitter ids.
     pub twitter_ids: Option<Vec<String>>,
+    /// Notes about the contact.
     pub notes: Option<Vec<String>>,
+    /// The contact's chats, one per channel.
     pub chats: Option<Vec<ContactChat>>,
+    /// The contact's WhatsApp BSUIDs (business-scoped user ids).
     pub whatsapp_bsuids: Option<Vec<String>>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -428,29 +536,43 @@ pub struct ContactRecord {
 // ---------------------------------------------------------------------------------------------
 // agents
 
-/// An agents record.
+/// One agent (a Botmaker user who attends chats), from `GET /agents`.
+///
+/// Full refresh: every sync reads every agent.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "agents", extend("additionalProperties" = true))]
 pub struct AgentRecord {
+    /// The agent's id.
     pub id: Option<String>,
+    /// The agent's e-mail address.
     pub email: Option<String>,
+    /// The agent's name.
     pub name: Option<String>,
+    /// A name used to prefix the agent's messages in a conversation.
     pub alias: Option<String>,
+    /// Whether the agent is online.
     pub is_online: Option<bool>,
+    /// The agent's status, as Botmaker shows it.
     pub status: Option<String>,
-    /// ADMIN, CONFIGURATOR, SUPERVISOR, OPERATOR or a custom role name.
+    /// The agent's role: a default role (`ADMIN`, `CONFIGURATOR`, `SUPERVISOR`, `OPERATOR`) or a
+    /// custom role name.
     pub role: Option<String>,
+    /// The ids of the queues this agent receives conversations from.
     pub queues: Option<Vec<String>>,
-    /// How many chats the agent can attend at once.
+    /// How many users the agent can attend at once.
     pub slots: Option<i64>,
-    /// never, low, normal or high.
+    /// The agent's assignment priority: never, low, normal or high.
     pub priority: Option<String>,
+    /// The groups the agent belongs to.
     pub groups: Option<Vec<String>>,
+    /// Additional information about the agent, name → value.
     pub additional_info: Option<Map<String, Value>>,
+    /// When the agent was created.
     #[schemars(extend("format" = "date-time"))]
     pub creation_time: Option<String>,
+    /// The agent's tags.
     pub tags: Option<Vec<String>>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -459,30 +581,42 @@ pub struct AgentRecord {
 // ---------------------------------------------------------------------------------------------
 // channels
 
-/// A channels record: the union of the API's per-platform channel shapes. Secrets the API
-/// returns with a channel (a Telegram bot `token`, a webhook's `token`) are removed before the
-/// record is written.
+/// One channel (a WhatsApp line, a Messenger or Instagram page, a Telegram bot, a webchat…), from
+/// `GET /channels`: the union of the API's per-platform channel shapes. Secrets the API returns
+/// with a channel (a Telegram bot `token`, a webhook's `token`) are removed before the record is
+/// written.
+///
+/// Full refresh: every sync reads every channel, in one response.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "channels", extend("additionalProperties" = true))]
 pub struct ChannelRecord {
+    /// The channel's id in Botmaker (the `channelId` of chat references).
     pub id: Option<String>,
-    /// whatsapp, messenger, telegram, instagram, webchat, ...
+    /// The channel's platform: whatsapp, messenger, telegram, instagram, webchat, …
     pub platform: Option<String>,
+    /// Whether the channel is active.
     pub active: Option<bool>,
+    /// The channel's name.
     pub name: Option<String>,
+    /// The id of the webhook this channel notifies messages to.
     pub webhook_id: Option<String>,
     /// WhatsApp: the line's phone number.
     pub number: Option<String>,
+    /// WhatsApp: the line's status.
     pub status: Option<String>,
+    /// WhatsApp: the line's quality.
     pub quality: Option<String>,
+    /// WhatsApp: the WhatsApp Business Account id of the line.
     pub waba_id: Option<String>,
+    /// WhatsApp: whether the line is a trial line.
     pub trial: Option<bool>,
-    /// Messenger and Instagram.
+    /// Messenger and Instagram: the recipient id.
     pub recipient_id: Option<String>,
+    /// Messenger: days until the channel expires.
     pub days_to_expire: Option<i64>,
-    /// Instagram.
+    /// Instagram: the page id.
     pub page_id: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -495,22 +629,32 @@ pub struct ChannelRecord {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct Bot {
+    /// The bot's id.
     pub id: Option<String>,
+    /// The bot's name.
     pub name: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// An intents record.
+/// One intent of a bot, from `GET /intents`.
+///
+/// Full refresh: every sync reads every intent.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[schemars(title = "intents", extend("additionalProperties" = true))]
 pub struct IntentRecord {
+    /// The intent's id in Botmaker (usable to trigger it through the API).
     pub id: Option<String>,
+    /// The intent's name.
     pub name: Option<String>,
+    /// The bot this intent belongs to.
     pub bot: Option<Bot>,
+    /// The topics the intent is filed under.
     pub topics: Option<Vec<String>>,
+    /// The triggers that start the intent in conversations.
     pub triggers: Option<Vec<String>>,
+    /// Whether the intent is active.
     pub active: Option<bool>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -524,7 +668,9 @@ pub struct IntentRecord {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketFieldValue {
+    /// The id of the selected option.
     pub value_id: Option<String>,
+    /// The selected option's label.
     pub label: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -534,46 +680,77 @@ pub struct TicketFieldValue {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 pub struct TicketCustomField {
+    /// The custom field's id.
     pub id: Option<String>,
+    /// The custom field's name.
     pub name: Option<String>,
+    /// The custom field's type.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// The custom field's selected options.
     pub value: Option<Vec<TicketFieldValue>>,
     #[serde(flatten)]
     pub extra: Extra,
 }
 
-/// A tickets record.
+/// One ticket, from `GET /tickets`.
+///
+/// Incremental, cursor `creationTime`: the API has no date filter, so each sync lists the tickets
+/// created within `daysBeforeNow` days and keeps those created since the cursor (less
+/// `lookback_window_days`).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "tickets", extend("additionalProperties" = true))]
 pub struct TicketRecord {
+    /// The ticket's id.
     pub id: Option<String>,
+    /// The Botmaker business (account) the ticket belongs to.
     pub business_id: Option<String>,
+    /// The ticket's code, as shown to people.
     pub ticket_code: Option<String>,
+    /// The ticket's state.
     pub state: Option<String>,
+    /// When the ticket's state last changed.
     pub last_state_modification: Option<String>,
-    /// When the ticket was created: the tickets stream's cursor.
+    /// When the ticket was created. The tickets stream's cursor.
     #[schemars(extend("format" = "date-time"))]
     pub creation_time: Option<String>,
+    /// Who last modified the ticket.
     pub last_modification_by: Option<Map<String, Value>>,
+    /// The ticket's subject.
     pub subject: Option<String>,
+    /// The ticket's content, in the format `contentFormat` names.
     pub content: Option<String>,
+    /// The format of `content`.
     pub content_format: Option<String>,
+    /// The ticket's content as plain text.
     pub searchable_content: Option<String>,
+    /// The id of the company the ticket belongs to.
     pub company_id: Option<i64>,
+    /// The id of the ticket's author.
     pub author_id: Option<i64>,
+    /// Who the ticket is assigned to.
     pub assigned_to: Option<Map<String, Value>>,
+    /// The ids of the users following the ticket.
     pub follow_by: Option<Vec<i64>>,
+    /// The queues the ticket is waiting in.
     pub waiting_queue_ids: Option<Vec<String>>,
+    /// Since when the ticket has been waiting to be assigned.
     pub waiting_assignation_since: Option<String>,
+    /// The queue the ticket is assigned to.
     pub assigned_queue_id: Option<String>,
+    /// When the ticket was first answered; empty until then.
     pub first_answer: Option<String>,
+    /// When the ticket was resolved; empty until then.
     pub resolve_date: Option<String>,
+    /// The ticket's finished SLA metrics, by metric.
     pub finished_slas_metrics: Option<Map<String, Value>>,
+    /// The ticket's attachments.
     pub attachments: Option<Vec<Map<String, Value>>>,
+    /// The chats linked to the ticket.
     pub chat_ids: Option<Map<String, Value>>,
+    /// The ticket's custom fields and their values.
     pub field_values: Option<Vec<TicketCustomField>>,
     #[serde(flatten)]
     pub extra: Extra,
