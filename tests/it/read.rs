@@ -1,13 +1,12 @@
 //! `read` of every stream against the mock: exactly the mock's records, valid against their
 //! schemas, with the protocol's statuses and states (issue 4).
 
-mod common;
 
 use std::collections::{HashMap, HashSet};
 
 use botmaker_mock::{MockConfig, Scenario, Stream};
 use chrono::{DateTime, TimeDelta, Utc};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const ALL: [&str; 9] =

@@ -1,7 +1,6 @@
 //! Incremental syncs: state in and out, windows and their edges, resuming after a crash, late
 //! arrivals and long-term search only where needed (issue 5).
 
-mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -9,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use botmaker_mock::{Latency, MockConfig, MockServer, Stream};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use source_botmaker::time::{format_cursor, parse_datetime};
 

@@ -1,8 +1,7 @@
 //! The binary's commands and their failure modes, run as a user would run them.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const WRONG_TOKEN: &str = "wrong-token-987654321";

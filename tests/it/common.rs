@@ -1,6 +1,5 @@
 //! Shared helpers for the integration tests: start the mock, write input files, run the real
 //! binary and look at what it printed.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;

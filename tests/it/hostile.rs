@@ -6,7 +6,6 @@
 //! `HOSTILE_VERBOSE=1 cargo test --test hostile -- --nocapture` prints every case's message.
 //! Tests marked `#[ignore = "bug: …"]` document connector bugs; run them with `--ignored`.
 
-mod common;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -14,7 +13,7 @@ use std::time::Duration;
 
 use botmaker_mock::{MockConfig, MockServer, Scenario, Stream};
 use chrono::{TimeDelta, Utc};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// A token with a digit, at least 8 characters, and characters that JSON-escaping and

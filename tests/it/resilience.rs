@@ -5,7 +5,6 @@
 //! unexpected exit code, a stdout line that is not an Airbyte message, or any form of the
 //! access token in stdout or stderr.
 
-mod common;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
@@ -16,7 +15,7 @@ use botmaker_mock::{
     FaultConfig, Latency, LoggedRequest, MockConfig, MockServer, RetryAfterMode, Scenario, Stream, StreamCounts,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 const ALL: [&str; 9] =
