@@ -62,6 +62,12 @@ pub struct ConfigSpec {
     #[schemars(title = "Include session messages", extend("order" = 3))]
     pub include_session_messages: bool,
 
+    /// Add each session's variables to the sessions stream (`include-variables`). Raises
+    /// Botmaker's BI data-source cost.
+    #[serde(default)]
+    #[schemars(title = "Include session variables", extend("order" = 10))]
+    pub include_session_variables: bool,
+
     /// Add each session's events to the sessions stream (`include-events`). Raises Botmaker's BI
     /// data-source cost.
     #[serde(default)]
@@ -147,6 +153,7 @@ pub struct Config {
     pub start_date: DateTime<Utc>,
     pub long_term_search: bool,
     pub include_session_messages: bool,
+    pub include_session_variables: bool,
     pub include_session_events: bool,
     pub include_session_ai_analysis: bool,
     pub lookback_window_days: u32,
@@ -201,6 +208,7 @@ impl Config {
             start_date,
             long_term_search: spec.long_term_search,
             include_session_messages: spec.include_session_messages,
+            include_session_variables: spec.include_session_variables,
             include_session_events: spec.include_session_events,
             include_session_ai_analysis: spec.include_session_ai_analysis,
             lookback_window_days: spec.lookback_window_days,

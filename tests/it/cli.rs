@@ -1,6 +1,5 @@
 //! The binary's commands and their failure modes, run as a user would run them.
 
-
 use crate::common::*;
 use serde_json::{json, Value};
 
@@ -23,7 +22,7 @@ fn spec_prints_the_committed_spec() {
     let run = run_bin(&["spec"], &[]);
     assert_eq!(run.code, 0);
     assert_eq!(run.messages.len(), 1);
-    let committed: Value = serde_json::from_str(include_str!("../spec/spec.json")).unwrap();
+    let committed: Value = serde_json::from_str(include_str!("../../spec/spec.json")).unwrap();
     assert_eq!(run.messages[0], json!({"type": "SPEC", "spec": committed}));
 }
 
@@ -179,7 +178,7 @@ fn discover_lists_the_nine_streams_and_rejects_a_bad_config() {
     let config = work.write_json("config.json", &json!({"access_token": WRONG_TOKEN, "start_date": "2024-01-01"}));
     let run = run_bin(&["discover", "--config", path_str(&config)], &[]);
     assert_eq!(run.code, 0);
-    let committed: Value = serde_json::from_str(include_str!("../catalog/catalog.json")).unwrap();
+    let committed: Value = serde_json::from_str(include_str!("../../catalog/catalog.json")).unwrap();
     assert_eq!(run.messages, vec![json!({"type": "CATALOG", "catalog": committed})]);
 
     let bad = work.write_json(

@@ -67,7 +67,7 @@ pub fn config_for(mock: &MockServer) -> Value {
 
 /// A configured catalog for `streams` (all of them when empty).
 pub fn catalog(streams: &[&str], incremental: bool) -> Value {
-    let discovered = source_botmaker::streams::catalog();
+    let discovered = source_botmaker::catalog();
     let selected: Vec<Value> = discovered["streams"]
         .as_array()
         .unwrap()
@@ -423,4 +423,14 @@ pub fn clip(s: &str) -> String {
     } else {
         s.to_string()
     }
+}
+
+/// Reads an RFC 3339 timestamp as the connector writes them.
+pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(raw).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// The form the connector saves cursors in: milliseconds, `Z`.
+pub fn format_cursor(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use serde_json::{json, Map, Value};
-use source_botmaker::{config, streams};
+use source_botmaker::{catalog, specification};
 
 fn read(relative: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
@@ -350,7 +350,7 @@ fn entrypoint_matches_airbyte_entrypoint() {
 #[test]
 fn documentation_url_matches_the_spec() {
     assert_eq!(
-        config::connector_specification()["documentationUrl"].as_str(),
+        specification()["documentationUrl"].as_str(),
         Some(data_str(&metadata(), "documentationUrl")),
         "metadata.yaml documentationUrl and the spec's documentationUrl differ"
     );
@@ -358,7 +358,7 @@ fn documentation_url_matches_the_spec() {
 
 #[test]
 fn suggested_streams_exist() {
-    let catalog = streams::catalog();
+    let catalog = catalog();
     let names: Vec<&str> = catalog["streams"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     let m = metadata();
     let suggested =

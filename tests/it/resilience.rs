@@ -5,17 +5,16 @@
 //! unexpected exit code, a stdout line that is not an Airbyte message, or any form of the
 //! access token in stdout or stderr.
 
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use botmaker_mock::{
     FaultConfig, Latency, LoggedRequest, MockConfig, MockServer, RetryAfterMode, Scenario, Stream, StreamCounts,
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use crate::common::*;
 use serde_json::{json, Value};
 
 const ALL: [&str; 9] =

@@ -1,12 +1,12 @@
 //! The generated spec and catalogs are committed; these tests keep them identical to what the
 //! code generates, so every schema change shows up as a diff in review.
 //!
-//! After an intended change: `UPDATE_SNAPSHOTS=1 cargo test --test snapshots`, then commit.
+//! After an intended change: `UPDATE_SNAPSHOTS=1 cargo test --test it snapshots`, then commit.
 
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
-use source_botmaker::{config, streams};
+use source_botmaker::{catalog, specification};
 
 fn check_snapshot(relative: &str, generated: &Value) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative);
@@ -18,13 +18,13 @@ fn check_snapshot(relative: &str, generated: &Value) {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == text,
-        "{relative} differs from what the code generates. If the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test --test snapshots` and commit the file."
+        "{relative} differs from what the code generates. If the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test --test it snapshots` and commit the file."
     );
 }
 
 /// A configured catalog selecting every stream; incremental where supported unless `full_refresh_only`.
 fn configured(full_refresh_only: bool) -> Value {
-    let catalog = streams::catalog();
+    let catalog = catalog();
     let streams: Vec<Value> = catalog["streams"]
         .as_array()
         .unwrap()
@@ -49,12 +49,12 @@ fn configured(full_refresh_only: bool) -> Value {
 
 #[test]
 fn spec_json_is_generated() {
-    check_snapshot("spec/spec.json", &config::connector_specification());
+    check_snapshot("spec/spec.json", &specification());
 }
 
 #[test]
 fn catalog_json_is_generated() {
-    check_snapshot("catalog/catalog.json", &streams::catalog());
+    check_snapshot("catalog/catalog.json", &catalog());
 }
 
 #[test]
@@ -65,7 +65,7 @@ fn sample_configured_catalogs_are_generated() {
 
 #[test]
 fn catalog_follows_airbyte_rules() {
-    let catalog = streams::catalog();
+    let catalog = catalog();
     let names: Vec<&str> = catalog["streams"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
@@ -113,7 +113,7 @@ fn catalog_follows_airbyte_rules() {
 
 #[test]
 fn spec_follows_airbyte_rules() {
-    let spec = config::connector_specification();
+    let spec = specification();
     let conn = &spec["connectionSpecification"];
     assert_eq!(conn["$schema"], "http://json-schema.org/draft-07/schema#");
     assert_eq!(conn["required"], json!(["access_token", "start_date"]));
