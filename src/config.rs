@@ -80,16 +80,22 @@ pub struct ConfigSpec {
     #[schemars(title = "Include session messages", extend("order" = 3, "group" = MAIN_GROUP))]
     pub include_session_messages: bool,
 
+    /// Add each session's variables to the sessions stream (`include-variables`). Raises
+    /// Botmaker's BI data-source cost.
+    #[serde(default)]
+    #[schemars(title = "Include session variables", extend("order" = 4, "group" = MAIN_GROUP))]
+    pub include_session_variables: bool,
+
     /// Add each session's events to the sessions stream (`include-events`). Raises Botmaker's BI
     /// data-source cost.
     #[serde(default)]
-    #[schemars(title = "Include session events", extend("order" = 4, "group" = MAIN_GROUP))]
+    #[schemars(title = "Include session events", extend("order" = 5, "group" = MAIN_GROUP))]
     pub include_session_events: bool,
 
     /// Add Botmaker's AI analysis of each session to the sessions stream
     /// (`include-ai-analysis`). Raises Botmaker's BI data-source cost.
     #[serde(default)]
-    #[schemars(title = "Include session AI analysis", extend("order" = 5, "group" = MAIN_GROUP))]
+    #[schemars(title = "Include session AI analysis", extend("order" = 6, "group" = MAIN_GROUP))]
     pub include_session_ai_analysis: bool,
 
     /// Calls and tickets are re-read this many days behind the saved cursor on every sync, so
@@ -188,6 +194,7 @@ pub struct Config {
     pub start_date: DateTime<Utc>,
     pub long_term_search: bool,
     pub include_session_messages: bool,
+    pub include_session_variables: bool,
     pub include_session_events: bool,
     pub include_session_ai_analysis: bool,
     pub lookback_window_days: u32,
@@ -242,6 +249,7 @@ impl Config {
             start_date,
             long_term_search: spec.long_term_search,
             include_session_messages: spec.include_session_messages,
+            include_session_variables: spec.include_session_variables,
             include_session_events: spec.include_session_events,
             include_session_ai_analysis: spec.include_session_ai_analysis,
             lookback_window_days: spec.lookback_window_days,

@@ -1,84 +1,106 @@
 //! source-botmaker: an Airbyte source for the Botmaker REST API v2.0.
 //!
 //! [`run`] is the single entry the binary and the tests share: every command writes its
-//! Airbyte messages to the writer it is given, so tests see exactly the bytes a user sees.
+//! Airbyte messages to the writer it is given and returns how it ended; only `main` turns
+//! that into an exit code.
+//!
+//! Layers, each using only those before it: `protocol` (messages, input files, state) →
+//! `streams` (the stream table, record types, page decoding) → `http` (the client, one
+//! endpoint handle per stream) → `read` (plan, partitions, engine, ordered output) → the
+//! commands here.
+#![warn(unreachable_pub)]
 
-pub mod buffers;
 pub mod cli;
-pub mod config;
+mod config;
 pub mod error;
-pub mod escape;
-pub mod http;
-pub mod input;
+mod escape;
+mod http;
+mod input;
 pub mod protocol;
-pub mod read;
-pub mod schema;
-pub mod state;
-pub mod streams;
-pub mod time;
+mod read;
+mod schema;
+mod settings;
+mod state;
+mod streams;
+mod time;
+
+#[cfg(test)]
+mod tests;
 
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use cli::Command;
 use config::Config;
-use error::{Error, Result};
-use http::retry::RetryPolicy;
+use error::{Error, FailureType};
+use http::{ApiClient, Origin, Signal};
 use protocol::catalog::ConfiguredCatalog;
 use protocol::{LogLevel, MessageWriter};
+pub use settings::Settings;
 use state::InputState;
 
-/// Exit code for success, and for `check` reporting a FAILED connection.
-pub const EXIT_OK: i32 = 0;
-/// Exit code when the command failed; a TRACE ERROR says why.
-pub const EXIT_FAILED: i32 = 1;
-
-/// Runs `command`, writing Airbyte messages to `out` (flushed before returning). Returns the
-/// process exit code.
-pub fn run<W: Write + Send + 'static>(command: Command, out: W) -> i32 {
-    let mut writer = MessageWriter::new(out);
-    match command {
-        Command::Spec => write_or_fail(&mut writer, |w| w.spec(&config::connector_specification())),
-        Command::Check { config } => check(&config, &mut writer),
-        Command::Discover { config } => match load_config(&config) {
-            Ok(_) => write_or_fail(&mut writer, |w| w.catalog(&streams::catalog())),
-            Err(e) => fail(&mut writer, &e),
-        },
-        Command::Read { config, catalog, state } => match load_read_inputs(&config, &catalog, state.as_deref()) {
-            Ok((config, catalog, state)) => read::run(config, catalog, state, writer),
-            Err(e) => fail(&mut writer, &e),
-        },
-    }
+/// How a command that ran to its end went. Both mean exit code 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything asked for was done.
+    Done,
+    /// `check` found a problem and reported it as a FAILED connection status, which the
+    /// protocol wants with exit code 0.
+    CheckFailed,
 }
 
-fn write_or_fail<W: Write>(
-    writer: &mut MessageWriter<W>,
-    f: impl FnOnce(&mut MessageWriter<W>) -> std::io::Result<()>,
-) -> i32 {
-    match f(writer).and_then(|_| writer.flush()) {
-        Ok(()) => EXIT_OK,
-        Err(e) => {
-            eprintln!("source-botmaker: writing to stdout failed: {e}");
-            EXIT_FAILED
+/// Why a command did not run to its end.
+#[derive(Debug)]
+pub enum Failure {
+    /// To be reported as a TRACE ERROR (exit code 1).
+    Error(Error),
+    /// stdout could not be written; there is nowhere left to report anything but stderr.
+    Stdout(std::io::Error),
+}
+
+/// Runs `command`, writing Airbyte messages to `out` (flushed before returning).
+pub fn run<W: Write + Send>(
+    command: Command,
+    settings: &Settings,
+    out: &mut MessageWriter<W>,
+) -> Result<Outcome, Failure> {
+    let outcome = match command {
+        Command::Spec => {
+            out.spec(&config::connector_specification()).map(|_| Outcome::Done).map_err(Failure::Stdout)?
         }
-    }
+        Command::Check { config } => check(&config, settings, out)?,
+        Command::Discover { config } => {
+            load_config(&config).map_err(Failure::Error)?;
+            out.catalog(&streams::catalog()).map_err(Failure::Stdout)?;
+            Outcome::Done
+        }
+        Command::Read { config, catalog, state } => {
+            let (config, catalog, state) =
+                load_read_inputs(&config, &catalog, state.as_deref()).map_err(Failure::Error)?;
+            read::read(config, catalog, state, settings, out)?;
+            Outcome::Done
+        }
+    };
+    out.flush().map_err(Failure::Stdout)?;
+    Ok(outcome)
 }
 
-/// Writes a TRACE ERROR and returns the failure exit code.
-fn fail<W: Write>(writer: &mut MessageWriter<W>, error: &Error) -> i32 {
-    let _ = writer.error(error, None);
-    let _ = writer.flush();
-    EXIT_FAILED
+/// The connector specification `spec` prints.
+pub fn specification() -> serde_json::Value {
+    config::connector_specification()
+}
+
+/// The catalog `discover` prints.
+pub fn catalog() -> serde_json::Value {
+    streams::catalog()
 }
 
 fn shown(path: &Path) -> String {
     path.display().to_string()
 }
 
-/// Reads and validates the config file.
-pub fn load_config(path: &Path) -> Result<Config> {
+fn load_config(path: &Path) -> error::Result<Config> {
     let value = input::read_json_file(path, "config")?;
     Config::from_value(value, &shown(path))
 }
@@ -87,7 +109,7 @@ fn load_read_inputs(
     config: &Path,
     catalog: &Path,
     state: Option<&Path>,
-) -> Result<(Config, ConfiguredCatalog, InputState)> {
+) -> error::Result<(Config, ConfiguredCatalog, InputState)> {
     let config = load_config(config)?;
     let catalog = ConfiguredCatalog::from_value(input::read_json_file(catalog, "catalog")?, &shown(catalog))?;
     let state = match state {
@@ -100,64 +122,52 @@ fn load_read_inputs(
     Ok((config, catalog, state))
 }
 
-/// `check`: a FAILED status (exit 0) for anything the user can fix; a TRACE ERROR (exit 1) only
-/// when the config file itself cannot be read.
-fn check<W: Write>(path: &Path, writer: &mut MessageWriter<W>) -> i32 {
-    let value = match input::read_json_file(path, "config") {
-        Ok(v) => v,
-        Err(e) => return fail(writer, &e),
-    };
-    let outcome = Config::from_value(value, &shown(path)).and_then(|config| check_connection(&config, writer));
-    let result = match outcome {
-        Ok(()) => writer.connection_status(true, None),
-        Err(e) => writer.connection_status(false, Some(&e.message)),
-    };
-    match result.and_then(|_| writer.flush()) {
-        Ok(()) => EXIT_OK,
-        Err(e) => {
-            eprintln!("source-botmaker: writing to stdout failed: {e}");
-            EXIT_FAILED
-        }
+/// `check`: a FAILED status (exit 0) for anything the user can fix; a TRACE ERROR (exit 1)
+/// only when the config file itself cannot be read.
+fn check<W: Write>(path: &Path, settings: &Settings, out: &mut MessageWriter<W>) -> Result<Outcome, Failure> {
+    let value = input::read_json_file(path, "config").map_err(Failure::Error)?;
+    let checked = Config::from_value(value, &shown(path)).and_then(|config| check_connection(&config, settings, out));
+    match checked {
+        Ok(()) => out.connection_status(true, None).map(|_| Outcome::Done),
+        Err(e) => out.connection_status(false, Some(&e.message)).map(|_| Outcome::CheckFailed),
     }
+    .map_err(Failure::Stdout)
 }
 
-/// One cheap authenticated request: the channels list (one small, unpaginated response).
-fn check_connection<W: Write>(config: &Config, writer: &mut MessageWriter<W>) -> Result<()> {
+/// One cheap authenticated request: the channels list (one small, unpaginated response),
+/// parsed like a real read so a wrong body fails the check.
+fn check_connection<W: Write>(config: &Config, settings: &Settings, out: &mut MessageWriter<W>) -> error::Result<()> {
     let channels = streams::find("channels").expect("the channels stream exists");
-    let logs: Arc<Mutex<Vec<(LogLevel, String)>>> = Arc::default();
+    let client = ApiClient::new(config, &settings.for_check())?;
+    let logs: Arc<Mutex<Vec<String>>> = Arc::default();
     let sink = logs.clone();
-    let mut client = http::ApiClient::new(
-        config,
-        &[channels],
-        Arc::new(move |level, msg| sink.lock().unwrap_or_else(|e| e.into_inner()).push((level, msg))),
-    )?;
-    // A connection test should answer within seconds, not retry for a quarter of an hour.
-    let policy = RetryPolicy::from_env();
-    client.set_retry_policy(RetryPolicy { max_elapsed: policy.max_elapsed.min(Duration::from_secs(20)), ..policy });
+    let signal: http::SignalFn = Arc::new(move |signal| {
+        if let Signal::Retry { what, reason, delay, attempt } = signal {
+            let line =
+                format!("{what} (channels): {reason}; retrying in {:.1} s (attempt {attempt})", delay.as_secs_f64());
+            sink.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+        }
+    });
+    let limit = (channels.rate_limit.requests, channels.rate_limit.per);
+    let endpoint = client.endpoint(channels.name, channels.path, limit, signal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::system(format!("Could not start the async runtime: {e}")))?;
-    let url = client.endpoint_url(channels, &[]);
-    // The answer is parsed like a real read (so a wrong body fails the check) and discarded.
-    let encoder = protocol::RecordEncoder::new(channels.name);
-    let mut scratch = Vec::new();
-    let mut dedupe = read::sink::Deduper::adjacent();
-    let mut decode = |body: &[u8]| {
-        scratch.clear();
-        let suffix = protocol::RecordSuffix::new(0);
-        let mut sink = read::sink::RecordSink::new(&encoder, &mut scratch, &suffix, None, dedupe.begin_page());
-        channels.codec.decode_into(body, &mut sink).map(|_| ())
-    };
-    let result = runtime.block_on(client.fetch_page(channels, &url, http::Page::First, &mut decode)).map(|_| ());
-    for (level, message) in logs.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
-        let _ = writer.log(level, &message);
+    let codec = channels.codec();
+    let url = endpoint.url(&[]);
+    let result = runtime.block_on(endpoint.fetch(&url, Origin::Built, &mut |body| codec.decode(body).map(|_| ())));
+    for line in logs.lock().unwrap_or_else(|e| e.into_inner()).drain(..) {
+        let _ = out.log(LogLevel::Warn, &line);
     }
-    result.map_err(|e| match e.failure_type {
-        error::FailureType::Transient => Error::transient(format!(
-            "Could not get an answer from Botmaker at {}: {} Check api_url and that this machine can reach it (proxy, firewall).",
-            config.api_url, e.message
-        )),
-        _ => e,
+    result.map(|_| ()).map_err(|failed| {
+        let e = Error::from(failed);
+        match e.failure_type {
+            FailureType::Transient => Error::transient(format!(
+                "Could not get an answer from Botmaker at {}: {} Check api_url and that this machine can reach it (proxy, firewall).",
+                config.api_url, e.message
+            )),
+            _ => e,
+        }
     })
 }

@@ -7,13 +7,10 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::escape::printable;
 use crate::input::{kind_of, shorten};
-use crate::time::parse_datetime;
 
 /// The raw state blobs per stream name; `None` means "reset this stream" (`stream_state: null`).
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -110,43 +107,29 @@ impl InputState {
         Ok(())
     }
 
-    /// The saved cursor of `stream`, whose cursor field is `cursor_field`.
-    ///
-    /// `Ok(None)` when there is no usable state (none, reset, or an empty object); a state that
-    /// is there but cannot be understood is a `config_error` naming the stream.
-    pub fn cursor(&self, stream: &str, cursor_field: &str) -> Result<Option<DateTime<Utc>>> {
-        let Some(Some(blob)) = self.streams.get(stream) else {
-            return Ok(None);
-        };
-        let problem = |what: String| {
-            Error::config(format!(
-                "The saved state of stream '{stream}' {what}. Reset the stream in Airbyte, or fix the state to {{\"{cursor_field}\": \"2024-01-01T00:00:00.000Z\"}}."
-            ))
-        };
-        let Value::Object(map) = blob else {
-            return Err(problem(format!("must be an object, not {}", kind_of(blob))));
-        };
-        match map.get(cursor_field) {
-            None | Some(Value::Null) if map.is_empty() || map.get(cursor_field).is_some() => Ok(None),
-            None => Err(problem(format!("has no `{cursor_field}` cursor (found {})", keys(map)))),
-            Some(Value::String(raw)) => parse_datetime(raw).map(Some).ok_or_else(|| {
-                problem(format!("has `{cursor_field}` = {:?}, which is not an RFC 3339 date-time", shorten(raw)))
-            }),
-            Some(other) => {
-                Err(problem(format!("has `{cursor_field}` of type {}, not a date-time string", kind_of(other))))
-            }
+    /// What the state file says about `stream`.
+    pub(crate) fn blob(&self, stream: &str) -> Blob<'_> {
+        match self.streams.get(stream) {
+            None => Blob::Absent,
+            Some(None) => Blob::Reset,
+            Some(Some(value)) => Blob::Value(value),
         }
     }
+}
+
+/// One stream's saved state, as the state file gave it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Blob<'a> {
+    /// The file says nothing about the stream.
+    Absent,
+    /// `stream_state: null`: read the stream again from `start_date`.
+    Reset,
+    Value(&'a Value),
 }
 
 fn looks_like_state_message(map: &Map<String, Value>) -> bool {
     matches!(map.get("type"), Some(Value::String(_)))
         && (map.contains_key("stream") || map.contains_key("global") || map.contains_key("data"))
-}
-
-fn keys(map: &Map<String, Value>) -> String {
-    let names: Vec<_> = map.keys().take(5).map(|k| format!("`{}`", printable(&shorten(k)))).collect();
-    names.join(", ")
 }
 
 #[cfg(test)]
@@ -156,13 +139,16 @@ mod tests {
 
     const T: &str = "2024-03-01T00:00:00.000Z";
 
-    fn cursor_of(state: Value, stream: &str) -> Result<Option<DateTime<Utc>>> {
-        InputState::from_value(state, "state.json")?.cursor(stream, "creationTime")
+    fn blob_of(state: Value, stream: &str) -> Option<Value> {
+        match InputState::from_value(state, "state.json").unwrap().blob(stream) {
+            Blob::Value(v) => Some(v.clone()),
+            Blob::Absent | Blob::Reset => None,
+        }
     }
 
     #[test]
     fn reads_every_input_form() {
-        let t = parse_datetime(T);
+        let expected = Some(json!({"creationTime": T}));
         let forms = [
             json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages", "namespace": null}, "stream_state": {"creationTime": T}}}]),
             json!([{"type":"STREAM","stream":{"stream_descriptor":{"name":"messages","namespace":null},"stream_state":{"creationTime":T}},"global_":null,"data":null,"sourceStats":{"recordCount":3.0,"rejectedRecordCount":null},"destinationStats":null}]),
@@ -173,10 +159,10 @@ mod tests {
             json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"creationTime": T}}}),
         ];
         for form in forms {
-            assert_eq!(cursor_of(form.clone(), "messages").unwrap(), t, "{form}");
+            assert_eq!(blob_of(form.clone(), "messages"), expected, "{form}");
         }
         for empty in [json!([]), json!({}), Value::Null] {
-            assert_eq!(cursor_of(empty, "messages").unwrap(), None);
+            assert_eq!(blob_of(empty, "messages"), None);
         }
     }
 
@@ -184,24 +170,12 @@ mod tests {
     fn null_or_empty_stream_state_starts_over() {
         let reset =
             json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": null}}]);
-        assert_eq!(cursor_of(reset, "messages").unwrap(), None);
-        let empty =
-            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {}}}]);
-        assert_eq!(cursor_of(empty, "messages").unwrap(), None);
+        assert_eq!(InputState::from_value(reset, "s").unwrap().blob("messages"), Blob::Reset);
+        assert_eq!(InputState::default().blob("messages"), Blob::Absent);
     }
 
     #[test]
-    fn malformed_states_name_the_stream() {
-        let bad = [
-            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"creationTime": "yesterday"}}}]),
-            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"creationTime": 17}}}]),
-            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"updated_at": T}}}]),
-            json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": [T]}}]),
-        ];
-        for state in bad {
-            let err = cursor_of(state.clone(), "messages").unwrap_err();
-            assert!(err.is_config() && err.message.contains("'messages'"), "{state}: {}", err.message);
-        }
+    fn malformed_files_are_explained() {
         for (state, expect) in [
             (json!("text"), "JSON array"),
             (json!([1]), "entry 0"),
@@ -216,10 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn keys_and_types_from_the_file_are_quoted_escaped_and_short() {
-        let s = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages"}, "stream_state": {"up\u{1b}[2Jdated": T}}}]);
-        let err = cursor_of(s, "messages").unwrap_err();
-        assert!(err.message.contains("`up\\u{1b}[2Jdated`") && !err.message.contains('\u{1b}'), "{}", err.message);
+    fn types_from_the_file_are_quoted_short() {
         let long_type = "X".repeat(1 << 20);
         let err = InputState::from_value(json!([{"type": long_type, "stream": {}}]), "state.json").unwrap_err();
         assert!(err.message.len() < 300, "{} bytes", err.message.len());
@@ -228,6 +199,6 @@ mod tests {
     #[test]
     fn other_streams_state_is_ignored() {
         let s = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "nonexistent"}, "stream_state": {"whatever": 1}}}]);
-        assert_eq!(cursor_of(s, "messages").unwrap(), None);
+        assert_eq!(blob_of(s, "messages"), None);
     }
 }

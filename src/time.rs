@@ -10,7 +10,7 @@ use chrono::{DateTime, DurationRound, NaiveDateTime, SecondsFormat, TimeDelta, U
 /// Parses an RFC 3339 timestamp (fraction optional, `Z` or offset). Also takes a timestamp
 /// without zone (read as UTC) and epoch milliseconds, two forms seen from other APIs of the same
 /// family, rather than losing the record's place in time.
-pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
     let raw = raw.trim();
     if let Ok(dt) = DateTime::parse_from_rfc3339(raw) {
         return Some(dt.with_timezone(&Utc));
@@ -26,23 +26,49 @@ pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// A half-open time span `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Span {
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) end: DateTime<Utc>,
+}
+
+impl Span {
+    pub(crate) fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Span {
+        Span { start, end }
+    }
+
+    pub(crate) fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start <= t && t < self.end
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start >= self.end
+    }
+
+    /// "2024-01-01T00:00:00Z → 2024-02-01T00:00:00Z", for messages.
+    pub(crate) fn describe(&self) -> String {
+        format!("{} → {}", format_api(self.start), format_api(self.end))
+    }
+}
+
 /// The form sent in `from`/`to` query parameters: whole seconds, `Z`.
-pub fn format_api(dt: DateTime<Utc>) -> String {
+pub(crate) fn format_api(dt: DateTime<Utc>) -> String {
     dt.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The form saved in state: milliseconds, `Z`.
-pub fn format_cursor(dt: DateTime<Utc>) -> String {
+pub(crate) fn format_cursor(dt: DateTime<Utc>) -> String {
     dt.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Rounds down to the whole second.
-pub fn floor_second(dt: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn floor_second(dt: DateTime<Utc>) -> DateTime<Utc> {
     dt.duration_trunc(TimeDelta::seconds(1)).unwrap_or(dt)
 }
 
 /// Rounds up to the whole second.
-pub fn ceil_second(dt: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn ceil_second(dt: DateTime<Utc>) -> DateTime<Utc> {
     let floor = floor_second(dt);
     if floor == dt {
         dt
@@ -52,7 +78,7 @@ pub fn ceil_second(dt: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 /// Rounds up to the whole hour: window edges sit on the hour grid so they are predictable.
-pub fn ceil_hour(dt: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn ceil_hour(dt: DateTime<Utc>) -> DateTime<Utc> {
     let floor = dt.duration_trunc(TimeDelta::hours(1)).unwrap_or(dt);
     if floor == dt {
         dt

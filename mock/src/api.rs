@@ -1175,7 +1175,11 @@ fn wrong_types(s: Stream, body: &str) -> String {
                     let ms = o.get("creationTime").and_then(Value::as_str).and_then(crate::time::parse_ts).unwrap_or(0);
                     ("creationTime", ms.into())
                 }
-                Stream::Calls => ("creationDatetime", 1_700_000_000_000i64.into()),
+                Stream::Calls => {
+                    let ms =
+                        o.get("creationDatetime").and_then(Value::as_str).and_then(crate::time::parse_ts).unwrap_or(0);
+                    ("creationDatetime", ms.into())
+                }
                 Stream::Contacts => ("chats", "none".into()),
                 Stream::Agents => ("isOnline", "yes".into()),
                 Stream::Channels => ("active", "yes".into()),

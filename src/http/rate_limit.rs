@@ -10,8 +10,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::streams::RateLimit;
-
 /// Requests are spaced this much wider than the documented rate: a request that leaves exactly
 /// on time can still arrive a millisecond early after its predecessor was delayed in the network.
 const JITTER_MARGIN: f64 = 0.025;
@@ -20,31 +18,35 @@ const JITTER_MARGIN: f64 = 0.025;
 /// which stays under the limit whether the server counts per fixed second, per sliding second or
 /// with a token bucket.
 #[derive(Debug)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     interval: Duration,
     next_free: Mutex<Option<Instant>>,
 }
 
 impl RateLimiter {
-    pub fn new(limit: RateLimit) -> Self {
-        let interval = limit.per.mul_f64(1.0 + JITTER_MARGIN) / limit.requests.max(1);
+    /// At most `requests` per `per`.
+    pub(crate) fn new(requests: u32, per: Duration) -> Self {
+        let interval = per.mul_f64(1.0 + JITTER_MARGIN) / requests.max(1);
         RateLimiter { interval, next_free: Mutex::new(None) }
     }
 
+    /// Reserves this request's turn: the instant it may start.
+    pub(crate) fn reserve(&self) -> Instant {
+        let mut next = self.next_free.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let slot = next.map_or(now, |n| n.max(now));
+        *next = Some(slot + self.interval);
+        slot
+    }
+
     /// Waits for this request's turn.
-    pub async fn acquire(&self) {
-        let slot = {
-            let mut next = self.next_free.lock().unwrap_or_else(|e| e.into_inner());
-            let now = Instant::now();
-            let slot = next.map_or(now, |n| n.max(now));
-            *next = Some(slot + self.interval);
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+    #[cfg(test)]
+    async fn acquire(&self) {
+        tokio::time::sleep_until(self.reserve()).await;
     }
 
     /// No request to this endpoint starts before `until`.
-    pub fn hold_off(&self, until: Instant) {
+    pub(crate) fn hold_off(&self, until: Instant) {
         let mut next = self.next_free.lock().unwrap_or_else(|e| e.into_inner());
         *next = Some(next.map_or(until, |n| n.max(until)));
     }
@@ -56,7 +58,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn spaces_requests_at_the_documented_rate() {
-        let limiter = std::sync::Arc::new(RateLimiter::new(RateLimit { requests: 5, per: Duration::from_secs(1) }));
+        let limiter = std::sync::Arc::new(RateLimiter::new(5, Duration::from_secs(1)));
         let start = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..10 {
@@ -78,7 +80,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn hold_off_pauses_the_endpoint() {
-        let limiter = RateLimiter::new(RateLimit { requests: 60, per: Duration::from_secs(60) });
+        let limiter = RateLimiter::new(60, Duration::from_secs(60));
         let start = Instant::now();
         limiter.hold_off(start + Duration::from_secs(5));
         limiter.acquire().await;

@@ -9,8 +9,7 @@ use backoff::backoff::Backoff;
 use backoff::{ExponentialBackoff, ExponentialBackoffBuilder};
 use chrono::{DateTime, Utc};
 
-/// Retry timing. The defaults suit production; tests shorten them through environment
-/// variables (see [`RetryPolicy::from_env`]).
+/// Retry timing. The defaults suit production; tests shorten them through `Settings`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// First delay before jitter.
@@ -32,22 +31,8 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The defaults, overridden by `SOURCE_BOTMAKER_RETRY_INITIAL_MS` and
-    /// `SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS` when set (used by tests and benchmarks).
-    pub fn from_env() -> Self {
-        let mut policy = RetryPolicy::default();
-        if let Some(ms) = env_u64("SOURCE_BOTMAKER_RETRY_INITIAL_MS") {
-            policy.initial = Duration::from_millis(ms.max(1));
-            policy.max_interval = policy.max_interval.min(policy.initial * 64);
-        }
-        if let Some(secs) = env_u64("SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS") {
-            policy.max_elapsed = Duration::from_secs(secs);
-        }
-        policy
-    }
-
     /// A fresh delay sequence for one request.
-    pub fn delays(&self) -> Delays {
+    pub(crate) fn delays(&self) -> Delays {
         Delays(
             ExponentialBackoffBuilder::new()
                 .with_initial_interval(self.initial)
@@ -61,23 +46,21 @@ impl RetryPolicy {
 }
 
 /// Jittered, exponentially growing delays.
-pub struct Delays(ExponentialBackoff);
+pub(crate) struct Delays(ExponentialBackoff);
 
 impl Delays {
-    pub fn next_delay(&mut self) -> Duration {
+    pub(crate) fn next_delay(&mut self) -> Duration {
         self.0.next_backoff().unwrap_or(self.0.max_interval)
     }
 }
 
-pub fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok()?.trim().parse().ok()
-}
-
-/// Reads a `Retry-After` header: delay-seconds or an HTTP date.
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
+/// Reads a `Retry-After` header: delay-seconds or an HTTP date. Any value is representable
+/// (callers compare it with their budget before adding it to anything).
+pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Digits beyond u64 mean "a very long time", not "no header".
+        return Some(value.parse::<u64>().map_or(Duration::MAX, Duration::from_secs));
     }
     let date = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
     Some((date - now).to_std().unwrap_or(Duration::ZERO))
@@ -94,6 +77,9 @@ mod tests {
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now), Some(Duration::from_secs(30)));
         assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("18446744073709551615", now), Some(Duration::from_secs(u64::MAX)));
+        assert_eq!(parse_retry_after("99999999999999999999999", now), Some(Duration::MAX));
+        assert_eq!(parse_retry_after("-1", now), None);
     }
 
     #[test]

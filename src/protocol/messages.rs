@@ -115,6 +115,22 @@ pub struct ErrorTrace<'a> {
 pub struct StreamStatusTrace<'a> {
     pub stream_descriptor: StreamDescriptor<'a>,
     pub status: StreamStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<StatusReason>,
+}
+
+/// Why a stream is in its status: only rate limiting is defined.
+#[derive(Serialize)]
+pub struct StatusReason {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub rate_limited: RateLimited,
+}
+
+#[derive(Serialize)]
+pub struct RateLimited {
+    /// When the quota resets, in milliseconds since the epoch.
+    pub quota_reset: i64,
 }
 
 #[derive(Serialize)]

@@ -97,9 +97,24 @@ impl<W: Write> MessageWriter<W> {
         })
     }
 
-    pub fn stream_status(&mut self, stream: &str, status: StreamStatus) -> io::Result<()> {
+    /// A STREAM_STATUS; `rate_limited_until` (milliseconds since the epoch) adds the
+    /// RATE_LIMITED reason, telling the platform the stream waits for its quota.
+    pub fn stream_status(
+        &mut self,
+        stream: &str,
+        status: StreamStatus,
+        rate_limited_until: Option<i64>,
+    ) -> io::Result<()> {
+        let reasons = rate_limited_until
+            .map(|quota_reset| StatusReason { kind: "RATE_LIMITED", rate_limited: RateLimited { quota_reset } })
+            .into_iter()
+            .collect();
         self.trace(TraceMessage {
-            stream_status: Some(StreamStatusTrace { stream_descriptor: StreamDescriptor { name: stream }, status }),
+            stream_status: Some(StreamStatusTrace {
+                stream_descriptor: StreamDescriptor { name: stream },
+                status,
+                reasons,
+            }),
             ..Self::empty_trace("STREAM_STATUS")
         })
     }
@@ -128,8 +143,8 @@ impl<W: Write> MessageWriter<W> {
 /// Encodes RECORD lines for one stream into a byte buffer.
 ///
 /// The envelope around `data` is constant for a stream (and, for `emitted_at`, for a page), so
-/// its two halves are prepared once and each record costs one `serde_json` serialisation of its
-/// data and two copies.
+/// its two halves are prepared once; a page's records are encoded into one buffer by the task
+/// that read the page, and the output thread writes that buffer as it is.
 #[derive(Clone)]
 pub struct RecordEncoder {
     prefix: Vec<u8>,
@@ -157,10 +172,20 @@ impl RecordEncoder {
         data: &T,
         suffix: &RecordSuffix,
     ) -> serde_json::Result<()> {
-        buf.extend_from_slice(&self.prefix);
+        self.start(buf);
         serde_json::to_writer(&mut *buf, data)?;
-        buf.extend_from_slice(&suffix.0);
+        self.finish(buf, suffix);
         Ok(())
+    }
+
+    /// Starts a RECORD line; its `data` object is written next, then [`RecordEncoder::finish`].
+    pub fn start(&self, buf: &mut Vec<u8>) {
+        buf.extend_from_slice(&self.prefix);
+    }
+
+    /// Ends a RECORD line started with [`RecordEncoder::start`].
+    pub fn finish(&self, buf: &mut Vec<u8>, suffix: &RecordSuffix) {
+        buf.extend_from_slice(&suffix.0);
     }
 }
 
@@ -203,7 +228,7 @@ mod tests {
     fn traces_have_the_protocol_shape() {
         let mut w = MessageWriter::new(Vec::new());
         w.error(&Error::config("bad token").with_internal("HTTP 401"), Some("chats")).unwrap();
-        w.stream_status("chats", StreamStatus::Incomplete).unwrap();
+        w.stream_status("chats", StreamStatus::Incomplete, None).unwrap();
         w.estimate("tickets", 42).unwrap();
         w.log(LogLevel::Warn, "careful").unwrap();
         w.connection_status(false, Some("nope")).unwrap();

@@ -1,192 +1,184 @@
-//! `read`: runs the selected streams concurrently and reports how each ended.
+//! `read`: runs the selected streams concurrently, writes their records and states in order,
+//! and reports how each ended.
+//!
+//! The layering inside: `plan` (which spans), `state` (what a STATE records), `dedupe`,
+//! `pages` (one page, a list of pages), `window` and `stream` (the readers of each stream
+//! shape), `output` (the one thread that writes stdout) and `progress` (what it draws).
 
-pub mod emitter;
-pub mod plan;
-pub mod progress;
-pub mod sink;
-pub mod stream;
+mod dedupe;
+mod output;
+mod pages;
+mod plan;
+mod progress;
+pub(crate) mod state;
+mod stream;
+mod window;
 
 use std::io::Write;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::Utc;
 
-use crate::buffers::ChunkPool;
 use crate::config::Config;
 use crate::error::{Error, FailureType};
-use crate::http::ApiClient;
+use crate::http::{ApiClient, SignalFn};
 use crate::protocol::catalog::{ConfiguredCatalog, SyncMode};
 use crate::protocol::{LogLevel, MessageWriter};
+use crate::settings::Settings;
 use crate::state::InputState;
-use crate::streams::{self, StreamDef};
-use emitter::{Emitter, Event, Events};
+use crate::streams::{self, ReadMode, StreamDef};
+use crate::Failure;
+use output::{Emitter, Event, Output};
 use progress::Progress;
-use stream::{read_stream, StreamJob, SyncContext};
+use state::{list_position, Coverage, StreamState};
+use stream::{read_stream, Start, StreamCtx};
 
-/// What a stream of the catalog turned out to be.
-enum Selected {
-    Known { def: &'static StreamDef, incremental: bool },
-    Unknown,
+/// One stream of the catalog, as this sync will read it.
+struct Selected {
+    name: String,
+    /// The catalog asks for incremental, but the stream has no cursor.
+    incremental_without_cursor: bool,
+    /// The stream, or why it cannot be read (unknown name, unreadable state).
+    start: std::result::Result<(&'static StreamDef, Start), Error>,
 }
 
-/// Runs a sync, writing Airbyte messages to `out`. Returns the process exit code.
-pub fn run<W: Write + Send + 'static>(
+impl Selected {
+    fn initial_state(&self) -> StreamState {
+        match &self.start {
+            Ok((_, Start::Windowed(c) | Start::RecentList(c))) => StreamState::Coverage(c.clone()),
+            Ok((def, Start::List(next))) if def.is_resumable() => StreamState::List { next_page: next.clone() },
+            _ => StreamState::Nothing,
+        }
+    }
+}
+
+/// Runs a sync, writing Airbyte messages to `out`. Fails when a stream failed (after the
+/// others finished) or when stdout broke.
+pub(crate) fn read<W: Write + Send>(
     config: Config,
     catalog: ConfiguredCatalog,
     state: InputState,
-    out: MessageWriter<W>,
-) -> i32 {
+    settings: &Settings,
+    out: &mut MessageWriter<W>,
+) -> std::result::Result<(), Failure> {
     let started = Instant::now();
-    let selected: Vec<(String, Selected)> = catalog
-        .streams
-        .iter()
-        .map(|c| {
-            let sel = match streams::find(&c.name) {
-                Some(def) => Selected::Known { def, incremental: c.sync_mode == SyncMode::Incremental },
-                None => Selected::Unknown,
-            };
-            (c.name.clone(), sel)
-        })
-        .collect();
-    // Every stream (known or not) gets an output slot, so statuses can be reported for all.
-    let names: Vec<(&str, Option<&'static str>)> = selected
-        .iter()
-        .map(|(name, sel)| match sel {
-            Selected::Known { def, .. } => (def.name, def.cursor_field),
-            Selected::Unknown => (name.as_str(), None),
-        })
-        .collect();
-    let (events, receiver) = Events::channel();
-    let known: Vec<&'static StreamDef> = selected
-        .iter()
-        .filter_map(|(_, s)| match s {
-            Selected::Known { def, .. } => Some(*def),
-            Selected::Unknown => None,
-        })
-        .collect();
-
-    let log_events = events.clone();
-    let client = ApiClient::new(&config, &known, Arc::new(move |level, message| log_events.log(level, message)));
-    let mut emitter = Emitter::new(out, &names);
-    let chunks = ChunkPool::new(stream::CHUNKS_IN_MEMORY, stream::CHUNK_CAPACITY);
-    if let Ok(client) = &client {
-        let rows: Vec<_> = names.iter().map(|(name, _)| (name.to_string(), client.stats_for(name))).collect();
-        if let Some(progress) = Progress::for_stderr(&rows) {
-            emitter = emitter.with_progress(progress);
+    let selected: Vec<Selected> =
+        catalog.streams.iter().map(|c| select(c.name.clone(), c.sync_mode, &config, &state)).collect();
+    let client = ApiClient::new(&config, settings).map_err(Failure::Error)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("botmaker-read")
+        .build()
+        .map_err(|e| Failure::Error(Error::system(format!("Could not start the async runtime: {e}"))))?;
+    let (events, receiver) = Output::channel();
+    let initial: Vec<(String, StreamState)> = selected.iter().map(|s| (s.name.clone(), s.initial_state())).collect();
+    let progress =
+        settings.progress.then(|| Progress::for_stderr(&initial.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>()));
+    let config = Arc::new(config);
+    let summary = std::thread::scope(|scope| {
+        let emitter = Emitter::new(out, initial).with_progress(progress);
+        let output = std::thread::Builder::new()
+            .name("airbyte-output".into())
+            .spawn_scoped(scope, move || emitter.run(receiver))
+            .map_err(|e| Failure::Error(Error::system(format!("Could not start the output thread: {e}"))))?;
+        runtime.block_on(run_streams(&client, &config, selected, &events));
+        drop(events);
+        match output.join() {
+            Ok(result) => result.map_err(Failure::Stdout),
+            Err(_) => Err(Failure::Error(Error::system("The output thread stopped unexpectedly."))),
         }
-    }
-    let output = emitter::spawn(emitter, receiver);
-    let mut setup_error = None;
-    match client {
-        Err(e) => setup_error = Some(e),
-        Ok(client) => {
-            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("botmaker-read").build();
-            match runtime {
-                Err(e) => setup_error = Some(Error::system(format!("Could not start the async runtime: {e}"))),
-                Ok(runtime) => {
-                    let ctx = Arc::new(SyncContext { config, client, events: events.clone(), chunks, now: Utc::now() });
-                    runtime.block_on(run_streams(ctx.clone(), &selected, &state));
-                    let stats = ctx.client.totals();
-                    events.log(
-                        LogLevel::Info,
-                        format!(
-                            "Read finished in {:.1} s: {} requests ({} with long-term search), {} retries.",
-                            started.elapsed().as_secs_f64(),
-                            stats.requests.load(Ordering::Relaxed),
-                            stats.long_term_searches.load(Ordering::Relaxed),
-                            stats.retries.load(Ordering::Relaxed),
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    drop(events);
-    let (summary, mut writer) = match output.join() {
-        Ok(Ok(done)) => done,
-        Ok(Err(io)) => {
-            // stdout is gone; stderr is all that is left to say why.
-            eprintln!("source-botmaker: writing to stdout failed: {io}");
-            return crate::EXIT_FAILED;
-        }
-        Err(_) => {
-            eprintln!("source-botmaker: the output thread stopped unexpectedly");
-            return crate::EXIT_FAILED;
-        }
-    };
-    let failures = summary.failures;
-    if let Some(e) = setup_error {
-        let _ = writer.error(&e, None);
-        let _ = writer.flush();
-        return crate::EXIT_FAILED;
-    }
-    if failures.is_empty() {
-        return match writer.flush() {
-            Ok(()) => crate::EXIT_OK,
-            Err(e) => {
-                eprintln!("source-botmaker: writing to stdout failed: {e}");
-                crate::EXIT_FAILED
-            }
-        };
+    })?;
+    let finished = format!(
+        "Read finished in {:.1} s: {} requests ({} with long-term search), {} retries.",
+        started.elapsed().as_secs_f64(),
+        summary.requests,
+        summary.long_term_searches,
+        summary.retries
+    );
+    out.log(LogLevel::Info, &finished).map_err(Failure::Stdout)?;
+    if summary.failures.is_empty() {
+        return Ok(());
     }
     let kind = [FailureType::Config, FailureType::Transient, FailureType::System]
         .into_iter()
-        .find(|k| failures.iter().any(|(_, e)| e.failure_type == *k))
+        .find(|k| summary.failures.iter().any(|(_, e)| e.failure_type == *k))
         .unwrap_or(FailureType::System);
-    let details: Vec<String> = failures.iter().map(|(name, e)| format!("{name}: {}", e.message)).collect();
-    let names: Vec<&str> = failures.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = summary.failures.iter().map(|(n, _)| n.as_str()).collect();
+    let details: Vec<String> = summary.failures.iter().map(|(name, e)| format!("{name}: {}", e.message)).collect();
     let headline = format!("These streams did not sync successfully: {}. {}", names.join(", "), details.join(" "));
-    let _ = writer.error(&Error { failure_type: kind, message: headline, internal: None }, None);
-    let _ = writer.flush();
-    crate::EXIT_FAILED
+    Err(Failure::Error(Error { failure_type: kind, message: headline, internal: None }))
 }
 
-async fn run_streams(ctx: Arc<SyncContext>, selected: &[(String, Selected)], state: &InputState) {
+/// Resolves one configured stream: which stream it is and where it starts.
+fn select(name: String, mode: SyncMode, config: &Config, state: &InputState) -> Selected {
+    let Some(def) = streams::find(&name) else {
+        let known: Vec<&str> = streams::STREAMS.iter().map(|s| s.name).collect();
+        let message = format!(
+            "Stream '{}' is in the configured catalog but the Botmaker source has no such stream (it has: {}). Refresh the source schema in Airbyte and remove it.",
+            crate::input::shorten(&name),
+            known.join(", ")
+        );
+        return Selected { name, incremental_without_cursor: false, start: Err(Error::config(message)) };
+    };
+    // A full refresh starts from nothing; PyAirbyte asks for incremental on every stream, and
+    // like Airbyte's CDK a stream without a cursor is then simply read in full (resuming a
+    // list where the previous sync stopped, if it did).
+    let incremental = mode == SyncMode::Incremental;
+    let blob = state.blob(def.name);
+    let start = match def.mode {
+        ReadMode::Windowed { cursor, .. } | ReadMode::RecentList { cursor, .. } => {
+            let coverage = if incremental {
+                Coverage::from_saved(def.name, blob, cursor, config.start_date)
+            } else {
+                Ok(Coverage::fresh(cursor, config.start_date))
+            };
+            coverage.map(|c| {
+                if matches!(def.mode, ReadMode::Windowed { .. }) {
+                    Start::Windowed(c)
+                } else {
+                    Start::RecentList(c)
+                }
+            })
+        }
+        ReadMode::List { .. } => list_position(def.name, blob).map(Start::List),
+        ReadMode::Single => Ok(Start::List(None)),
+    };
+    let incremental_without_cursor = incremental && def.cursor_field().is_none();
+    Selected { name, incremental_without_cursor, start: start.map(|s| (def, s)) }
+}
+
+async fn run_streams(client: &Arc<ApiClient>, config: &Arc<Config>, selected: Vec<Selected>, events: &Output) {
+    let now = Utc::now();
     let mut tasks = tokio::task::JoinSet::new();
     let mut task_streams = std::collections::HashMap::new();
-    for (index, (name, sel)) in selected.iter().enumerate() {
-        let Selected::Known { def, incremental } = *sel else {
-            let _ = ctx.events.send(Event::Started { stream: index });
-            let _ = ctx.events.send(Event::Finished {
-                stream: index,
-                result: Err(Error::config(format!(
-                    "Stream '{name}' is in the configured catalog but the Botmaker source has no such stream (it has: {}). Refresh the source schema in Airbyte and remove it.",
-                    streams::STREAMS.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
-                ))),
-            });
-            continue;
-        };
-        let events = ctx.events.clone();
+    for (index, selected) in selected.into_iter().enumerate() {
         let _ = events.send(Event::Started { stream: index });
-        if incremental && !def.supports_incremental() {
-            // PyAirbyte asks for incremental on every stream; like Airbyte's CDK, a stream without
-            // a cursor is then simply read in full.
-            ctx.events.log(
+        if selected.incremental_without_cursor {
+            events.log(
                 LogLevel::Info,
                 format!(
                     "{}: has no cursor, so it is read in full although the catalog asks for incremental.",
-                    def.name
+                    selected.name
                 ),
             );
         }
-        let cursor = match (incremental, def.cursor_field) {
-            (true, Some(field)) => state.cursor(def.name, field),
-            _ => Ok(None),
-        };
-        let cursor = match cursor {
-            Ok(c) => c,
+        let (def, start) = match selected.start {
+            Ok(ok) => ok,
             Err(e) => {
                 let _ = events.send(Event::Finished { stream: index, result: Err(e) });
                 continue;
             }
         };
-        let job = StreamJob { index, def, cursor };
-        let ctx = ctx.clone();
+        let signals = events.clone();
+        let signal: SignalFn = Arc::new(move |signal| {
+            let _ = signals.send(Event::Http { stream: index, signal });
+        });
+        let endpoint = client.endpoint(def.name, def.path, (def.rate_limit.requests, def.rate_limit.per), signal);
+        let ctx = Arc::new(StreamCtx::new(index, def, endpoint, events.clone(), config.clone(), now));
         let handle = tasks.spawn(async move {
-            let result = read_stream(ctx.clone(), job).await;
-            let _ = ctx.events.send(Event::Finished { stream: index, result });
+            let result = read_stream(ctx.clone(), start).await;
+            let _ = ctx.out.send(Event::Finished { stream: index, result });
         });
         task_streams.insert(handle.id(), index);
     }
@@ -194,10 +186,8 @@ async fn run_streams(ctx: Arc<SyncContext>, selected: &[(String, Selected)], sta
         if let Err(e) = joined {
             // A panic in a stream task: report the stream as failed rather than silently done.
             if let Some(&index) = task_streams.get(&e.id()) {
-                let _ = ctx.events.send(Event::Finished {
-                    stream: index,
-                    result: Err(Error::system(format!("The stream's reader stopped unexpectedly: {e}"))),
-                });
+                let result = Err(Error::system(format!("The stream's reader stopped unexpectedly: {e}")));
+                let _ = events.send(Event::Finished { stream: index, result });
             }
         }
     }

@@ -1,144 +1,145 @@
-//! Which spans of time a windowed stream reads, in which order, and where it may checkpoint.
+//! Which spans of time a windowed stream reads, in which order, and how.
 //!
-//! The API's rules decide most of this (see the README's streams table):
-//! - without long-term search only the recent window exists (7 days; 3 for messages), so older
-//!   history is skipped, and the skip is logged;
-//! - with long-term search, only spans older than the recent window need it; recent spans are
-//!   read with plain (unbilled) requests;
-//! - the upper bound stays a little behind now, so records still being written are not missed;
-//! - sessions are listed only once finished, so their checkpoint stays `settle` behind now and
-//!   the unsettled span is read first: every later window then checkpoints in order, and the
-//!   stream never ends with records after its last STATE.
+//! From the stream's coverage (see `state`) and the API's rules:
+//! - gaps that earlier syncs left (or a `start_date` moved earlier) are read first, oldest
+//!   first, then the stream goes forward from its cursor (minus any lookback) to a little
+//!   before now, so records still being written are left for the next sync;
+//! - a span older than the endpoint's recent window needs long-term search; where the docs
+//!   state that window and long-term search is off, such a span is not requested but recorded
+//!   as a gap, to be read once long-term search is enabled;
+//! - sessions are listed only once finished, so their cursor stays `settle` behind now and the
+//!   unsettled span is read first, without checkpoints: every later window then checkpoints
+//!   in order, and the stream never ends with records after its last STATE.
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::sink::Span;
+use super::state::Coverage;
 use crate::streams::MAX_WINDOW;
-use crate::time::ceil_hour;
+use crate::time::{ceil_hour, Span};
 
 /// How far behind "now" a sync reads, so records written while it runs are left for the next.
-pub const INGESTION_LAG: TimeDelta = TimeDelta::minutes(2);
+pub(crate) const INGESTION_LAG: TimeDelta = TimeDelta::minutes(2);
 
 /// Spans are read with plain requests only if they start at least this far inside the recent
 /// window, so a window requested a little later has not aged out of it.
-pub const RECENT_MARGIN: TimeDelta = TimeDelta::hours(1);
+pub(crate) const RECENT_MARGIN: TimeDelta = TimeDelta::hours(1);
 
 /// A contiguous span read under the same rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment {
-    pub span: Span,
-    /// Older than the recent window: needs `long-term-search=true`.
-    pub long_term: bool,
-    /// Whether windows in this segment move the cursor.
-    pub checkpoints: bool,
-}
-
-/// The plan for one windowed stream in one sync.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    /// In reading (and checkpoint) order.
-    pub segments: Vec<Segment>,
-    /// History that exists but is out of reach without long-term search.
-    pub skipped: Option<Span>,
-    /// The cursor once everything is read.
-    pub final_cursor: DateTime<Utc>,
+pub(crate) struct Segment {
+    pub(crate) span: Span,
+    /// Older than the recent window: needs long-term search as far as the docs say.
+    pub(crate) old: bool,
+    /// Not requested: recorded as a gap (old, long-term search off, documented recent window).
+    pub(crate) skip: bool,
+    /// Whether reading it moves the state (the unsettled span of sessions does not).
+    pub(crate) checkpoints: bool,
 }
 
 /// What a plan is made from.
-#[derive(Debug, Clone, Copy)]
-pub struct PlanInput {
+#[derive(Debug, Clone)]
+pub(crate) struct PlanInput<'a> {
     /// The sync's start.
-    pub now: DateTime<Utc>,
-    /// `start_date`, for a first sync or a full refresh.
-    pub start_date: DateTime<Utc>,
-    /// The saved cursor (incremental syncs with state).
-    pub cursor: Option<DateTime<Utc>>,
+    pub(crate) now: DateTime<Utc>,
+    /// What earlier syncs read, fitted to `start_date`.
+    pub(crate) coverage: &'a Coverage,
     /// Read this far behind the cursor again (calls, tickets).
-    pub lookback: TimeDelta,
-    pub recent_days: i64,
-    pub long_term_search: bool,
+    pub(crate) lookback: TimeDelta,
+    pub(crate) recent_days: i64,
+    /// Whether old spans may be requested at all: long-term search is on, or the docs state no
+    /// recent window (the API's answer decides then).
+    pub(crate) old_readable: bool,
     /// Sessions: the cursor stays this far behind now.
-    pub settle: Option<TimeDelta>,
+    pub(crate) settle: Option<TimeDelta>,
 }
 
-pub fn plan(input: PlanInput) -> Plan {
+/// The segments, in reading (and checkpoint) order.
+pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Segment> {
+    let coverage = input.coverage;
     let upper = input.now - INGESTION_LAG;
-    let mut lower = lower_bound(input.cursor, input.lookback, input.start_date);
-    let keep = input.cursor.unwrap_or(input.start_date);
     let recent_start = input.now - TimeDelta::days(input.recent_days) + RECENT_MARGIN;
-    let mut skipped = None;
-    if !input.long_term_search && lower < recent_start && upper > lower {
-        skipped = Some(Span { start: lower, end: recent_start.min(upper) });
-        lower = recent_start;
-    }
     let cap = input.settle.map_or(upper, |s| (input.now - s).min(upper));
-    let final_cursor = keep.max(cap.min(upper)).max(input.cursor.unwrap_or(keep));
-    if lower >= upper {
-        return Plan { segments: Vec::new(), skipped, final_cursor };
+    // Forward from the cursor (less the lookback), taking in any gap the lookback reaches.
+    let mut forward_start = (coverage.cursor - input.lookback).max(coverage.covered_from);
+    let (before, overlapping): (Vec<Span>, Vec<Span>) = coverage.gaps.iter().partition(|g| g.end < forward_start);
+    if let Some(first) = overlapping.first() {
+        forward_start = forward_start.min(first.start);
     }
-    // Cut [lower, upper) at the recent-window boundary and at the settle cap.
-    let mut cuts = vec![lower];
-    for cut in [recent_start, cap] {
-        if cut > lower && cut < upper {
-            cuts.push(cut);
+    let mut segments = Vec::new();
+    for gap in before {
+        cut(Span::new(gap.start, gap.end.min(upper)), recent_start, None, input, &mut segments);
+    }
+    let forward = Span::new(forward_start, upper);
+    let mut settled = Vec::new();
+    cut(forward, recent_start, Some(cap), input, &mut settled);
+    // Unsettled spans first: their records then precede every checkpoint (see module docs).
+    let (unsettled, settled): (Vec<Segment>, Vec<Segment>) = settled.into_iter().partition(|s| !s.checkpoints);
+    segments.extend(unsettled);
+    segments.extend(settled);
+    segments
+}
+
+/// Cuts `span` at the recent-window boundary and at the settle cap.
+fn cut(
+    span: Span,
+    recent_start: DateTime<Utc>,
+    cap: Option<DateTime<Utc>>,
+    input: &PlanInput<'_>,
+    out: &mut Vec<Segment>,
+) {
+    if span.is_empty() {
+        return;
+    }
+    let mut cuts = vec![span.start];
+    for c in [Some(recent_start), cap].into_iter().flatten() {
+        if c > span.start && c < span.end {
+            cuts.push(c);
         }
     }
-    cuts.push(upper);
+    cuts.push(span.end);
     cuts.sort();
     cuts.dedup();
-    let mut settled = Vec::new();
-    let mut unsettled = Vec::new();
     for pair in cuts.windows(2) {
-        let span = Span { start: pair[0], end: pair[1] };
-        let segment = Segment { span, long_term: span.start < recent_start, checkpoints: span.end <= cap };
-        if segment.checkpoints {
-            settled.push(segment);
-        } else {
-            unsettled.push(segment);
-        }
+        let span = Span::new(pair[0], pair[1]);
+        let old = span.start < recent_start;
+        out.push(Segment {
+            span,
+            old,
+            skip: old && !input.old_readable,
+            checkpoints: cap.is_none_or(|c| span.end <= c),
+        });
     }
-    // Unsettled spans first: their records then precede every checkpoint (see module docs).
-    unsettled.extend(settled);
-    Plan { segments: unsettled, skipped, final_cursor }
-}
-
-/// Where reading starts: the cursor minus the lookback, never before `start_date` (a cursor
-/// older than `start_date`, say after the user moved it forward, does not reopen excluded
-/// history).
-pub fn lower_bound(cursor: Option<DateTime<Utc>>, lookback: TimeDelta, start_date: DateTime<Utc>) -> DateTime<Utc> {
-    cursor.map_or(start_date, |c| (c - lookback).max(start_date))
 }
 
 /// Picks window lengths so a window holds about `target` records: fewer requests for quiet
 /// accounts (long windows), frequent checkpoints and parallelism for busy ones (short windows).
 #[derive(Debug, Clone)]
-pub struct WindowSizer {
+pub(crate) struct WindowSizer {
     len: TimeDelta,
     target: u64,
 }
 
 impl WindowSizer {
-    pub const MIN: TimeDelta = TimeDelta::hours(1);
+    pub(crate) const MIN: TimeDelta = TimeDelta::hours(1);
     const INITIAL: TimeDelta = TimeDelta::days(1);
 
     /// `page_size`: records per full page of the endpoint.
-    pub fn new(page_size: u32) -> Self {
+    pub(crate) fn new(page_size: u32) -> Self {
         WindowSizer { len: Self::INITIAL, target: u64::from(page_size) * 10 }
     }
 
     /// The current window length.
-    pub fn len(&self) -> TimeDelta {
+    pub(crate) fn len(&self) -> TimeDelta {
         self.len
     }
 
     /// The next window starting at `start`, ending on the hour grid, within `limit`.
-    pub fn next(&self, start: DateTime<Utc>, limit: DateTime<Utc>) -> Span {
-        let end = ceil_hour(start + self.len).min(limit);
-        Span { start, end }
+    pub(crate) fn next(&self, start: DateTime<Utc>, limit: DateTime<Utc>) -> Span {
+        Span::new(start, ceil_hour(start + self.len).min(limit))
     }
 
     /// Learns from a finished window that returned `items` records.
-    pub fn observe(&mut self, span: Span, items: u64) {
+    pub(crate) fn observe(&mut self, span: Span, items: u64) {
         let len = span.end - span.start;
         if len <= TimeDelta::zero() {
             return;
@@ -162,82 +163,101 @@ mod tests {
         parse_datetime(s).unwrap()
     }
 
-    fn input() -> PlanInput {
+    fn fresh() -> Coverage {
+        Coverage::fresh("c", t("2024-06-01T00:00:00Z"))
+    }
+
+    fn input(coverage: &Coverage) -> PlanInput<'_> {
         PlanInput {
             now: t("2024-06-30T12:00:00Z"),
-            start_date: t("2024-06-01T00:00:00Z"),
-            cursor: None,
+            coverage,
             lookback: TimeDelta::zero(),
             recent_days: 7,
-            long_term_search: true,
+            old_readable: true,
             settle: None,
         }
     }
 
-    #[test]
-    fn long_term_search_only_for_old_spans() {
-        let p = plan(input());
-        assert_eq!(p.skipped, None);
-        assert_eq!(p.segments.len(), 2);
-        assert!(p.segments[0].long_term && !p.segments[1].long_term);
-        assert_eq!(p.segments[0].span.end, t("2024-06-23T13:00:00Z"));
-        assert_eq!(p.segments[1].span.end, t("2024-06-30T11:58:00Z"));
-        assert_eq!(p.final_cursor, t("2024-06-30T11:58:00Z"));
+    fn spans(segments: &[Segment]) -> Vec<(DateTime<Utc>, DateTime<Utc>, bool, bool, bool)> {
+        segments.iter().map(|s| (s.span.start, s.span.end, s.old, s.skip, s.checkpoints)).collect()
     }
 
     #[test]
-    fn without_long_term_search_old_history_is_skipped() {
-        let p = plan(PlanInput { long_term_search: false, recent_days: 3, ..input() });
-        assert_eq!(p.skipped, Some(Span { start: t("2024-06-01T00:00:00Z"), end: t("2024-06-27T13:00:00Z") }));
+    fn old_spans_are_marked_and_skipped_only_when_unreadable() {
+        let c = fresh();
+        let p = plan(&input(&c));
         assert_eq!(
-            p.segments,
-            [Segment {
-                span: Span { start: t("2024-06-27T13:00:00Z"), end: t("2024-06-30T11:58:00Z") },
-                long_term: false,
-                checkpoints: true
-            }]
+            spans(&p),
+            [
+                (t("2024-06-01T00:00:00Z"), t("2024-06-23T13:00:00Z"), true, false, true),
+                (t("2024-06-23T13:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, true),
+            ]
         );
+        let p = plan(&PlanInput { old_readable: false, recent_days: 3, ..input(&c) });
+        assert_eq!(
+            spans(&p),
+            [
+                (t("2024-06-01T00:00:00Z"), t("2024-06-27T13:00:00Z"), true, true, true),
+                (t("2024-06-27T13:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn gaps_are_read_first_then_forward() {
+        let mut c = fresh();
+        c.cursor = t("2024-06-29T00:00:00Z");
+        c.gaps = vec![Span::new(t("2024-06-02T00:00:00Z"), t("2024-06-03T00:00:00Z"))];
+        let p = plan(&input(&c));
+        assert_eq!(
+            spans(&p),
+            [
+                (t("2024-06-02T00:00:00Z"), t("2024-06-03T00:00:00Z"), true, false, true),
+                (t("2024-06-29T00:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn lookback_takes_in_a_gap_it_reaches() {
+        let mut c = fresh();
+        c.cursor = t("2024-06-29T00:00:00Z");
+        c.gaps = vec![Span::new(t("2024-06-27T00:00:00Z"), t("2024-06-28T00:00:00Z"))];
+        let p = plan(&PlanInput { lookback: TimeDelta::days(1), ..input(&c) });
+        assert_eq!(spans(&p), [(t("2024-06-27T00:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, true)]);
     }
 
     #[test]
     fn sessions_read_the_unsettled_span_first() {
-        let p =
-            plan(PlanInput { settle: Some(TimeDelta::days(2)), cursor: Some(t("2024-06-27T00:00:00Z")), ..input() });
-        let spans: Vec<_> = p.segments.iter().map(|s| (s.span.start, s.span.end, s.checkpoints)).collect();
+        let mut c = fresh();
+        c.cursor = t("2024-06-27T00:00:00Z");
+        let p = plan(&PlanInput { settle: Some(TimeDelta::days(2)), ..input(&c) });
         assert_eq!(
-            spans,
+            spans(&p),
             [
-                (t("2024-06-28T12:00:00Z"), t("2024-06-30T11:58:00Z"), false),
-                (t("2024-06-27T00:00:00Z"), t("2024-06-28T12:00:00Z"), true),
+                (t("2024-06-28T12:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, false),
+                (t("2024-06-27T00:00:00Z"), t("2024-06-28T12:00:00Z"), false, false, true),
             ]
         );
-        assert_eq!(p.final_cursor, t("2024-06-28T12:00:00Z"));
     }
 
     #[test]
-    fn a_future_cursor_reads_nothing_and_keeps_the_cursor() {
-        let future = t("2030-01-01T00:00:00Z");
-        let p = plan(PlanInput { cursor: Some(future), ..input() });
-        assert!(p.segments.is_empty());
-        assert_eq!(p.final_cursor, future);
-        let p = plan(PlanInput { cursor: Some(future), settle: Some(TimeDelta::days(2)), ..input() });
-        assert_eq!(p.final_cursor, future);
+    fn a_future_cursor_reads_nothing() {
+        let mut c = fresh();
+        c.cursor = t("2030-01-01T00:00:00Z");
+        assert!(plan(&input(&c)).is_empty());
+        assert!(plan(&PlanInput { settle: Some(TimeDelta::days(2)), ..input(&c) }).is_empty());
     }
 
     #[test]
-    fn lookback_rereads_but_never_moves_the_cursor_back() {
-        let c = t("2024-06-29T00:00:00Z");
-        let p = plan(PlanInput { cursor: Some(c), lookback: TimeDelta::days(3), ..input() });
-        assert_eq!(p.segments[0].span.start, t("2024-06-26T00:00:00Z"));
-        assert!(p.final_cursor > c);
-    }
-
-    #[test]
-    fn a_cursor_older_than_start_date_does_not_reopen_excluded_history() {
-        let p = plan(PlanInput { cursor: Some(t("1000-01-01T00:00:00Z")), ..input() });
-        assert_eq!(p.segments[0].span.start, t("2024-06-01T00:00:00Z"));
-        let p = plan(PlanInput { cursor: Some(t("2024-06-02T00:00:00Z")), lookback: TimeDelta::days(5), ..input() });
-        assert_eq!(p.segments[0].span.start, t("2024-06-01T00:00:00Z"), "lookback stops at start_date");
+    fn lookback_never_reaches_before_what_was_covered() {
+        let mut c = fresh();
+        c.cursor = t("2024-06-29T00:00:00Z");
+        let p = plan(&PlanInput { lookback: TimeDelta::days(3), ..input(&c) });
+        assert_eq!(p[0].span.start, t("2024-06-26T00:00:00Z"));
+        c.cursor = t("2024-06-02T00:00:00Z");
+        let p = plan(&PlanInput { lookback: TimeDelta::days(5), ..input(&c) });
+        assert_eq!(p[0].span.start, t("2024-06-01T00:00:00Z"), "lookback stops at covered_from");
     }
 
     #[test]
@@ -248,16 +268,12 @@ mod tests {
         assert_eq!(w.end, t("2024-06-02T00:00:00Z"));
         s.observe(w, 0);
         assert_eq!(s.next(start, t("2024-07-01T00:00:00Z")).end, t("2024-06-05T00:00:00Z"));
-        s.observe(Span { start, end: t("2024-06-02T00:00:00Z") }, 25_000);
-        assert_eq!(
-            s.next(start, t("2024-07-01T00:00:00Z")).end,
-            t("2024-06-01T03:00:00Z"),
-            "2.4 h rounds up to the hour"
-        );
-        s.observe(Span { start, end: t("2024-06-01T01:00:00Z") }, 1_000_000);
+        s.observe(Span::new(start, t("2024-06-02T00:00:00Z")), 25_000);
+        assert_eq!(s.next(start, t("2024-07-01T00:00:00Z")).end, t("2024-06-01T03:00:00Z"), "2.4 h rounds up");
+        s.observe(Span::new(start, t("2024-06-01T01:00:00Z")), 1_000_000);
         assert_eq!(s.next(start, t("2024-07-01T00:00:00Z")).end, t("2024-06-01T01:00:00Z"), "never below an hour");
         for _ in 0..10 {
-            s.observe(Span { start, end: t("2024-06-29T00:00:00Z") }, 0);
+            s.observe(Span::new(start, t("2024-06-29T00:00:00Z")), 0);
         }
         assert_eq!(s.next(start, t("2024-12-01T00:00:00Z")).end - start, MAX_WINDOW);
         assert!(MAX_WINDOW + TimeDelta::seconds(2) < TimeDelta::days(28), "a request must fit in February");

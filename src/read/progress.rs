@@ -3,13 +3,11 @@
 //! stdout carries the protocol and is never touched; when stderr is a pipe or a file (the
 //! Airbyte platform, CI) nothing is drawn at all.
 
-use std::io::{IsTerminal, Write};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::emitter::Event;
-use crate::http::ClientStats;
+use super::output::Event;
+use crate::http::Signal;
 
 const REDRAW_EVERY: Duration = Duration::from_millis(500);
 
@@ -18,14 +16,15 @@ struct Row {
     records: u64,
     windows_done: u64,
     windows_expected: u64,
-    stats: Option<Arc<ClientStats>>,
+    requests: u64,
+    retries: u64,
     state: &'static str,
     started: Option<Instant>,
     ended: Option<Instant>,
 }
 
 /// Per-stream progress, drawn on stderr.
-pub struct Progress {
+pub(crate) struct Progress {
     rows: Vec<Row>,
     last_draw: Option<Instant>,
     lines_drawn: usize,
@@ -33,20 +32,22 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// A display on stderr if stderr is a terminal, else `None`.
-    pub fn for_stderr(streams: &[(String, Option<Arc<ClientStats>>)]) -> Option<Progress> {
-        std::io::stderr().is_terminal().then(|| Progress::new(streams, Box::new(std::io::stderr())))
+    /// A display on stderr (which the caller found to be a terminal).
+    pub(crate) fn for_stderr(streams: &[String]) -> Progress {
+        Progress::new(streams, Box::new(std::io::stderr()))
     }
 
-    pub fn new(streams: &[(String, Option<Arc<ClientStats>>)], out: Box<dyn Write + Send>) -> Progress {
+    fn new(streams: &[String], out: Box<dyn Write + Send>) -> Progress {
         let rows = streams
             .iter()
-            .map(|(name, stats)| Row {
-                name: name.clone(),
+            .map(|name| Row {
+                // Names come from the catalog: never draw control characters on a terminal.
+                name: name.chars().flat_map(char::escape_debug).collect(),
                 records: 0,
                 windows_done: 0,
                 windows_expected: 0,
-                stats: stats.clone(),
+                requests: 0,
+                retries: 0,
                 state: "waiting",
                 started: None,
                 ended: None,
@@ -55,15 +56,19 @@ impl Progress {
         Progress { rows, last_draw: None, lines_drawn: 0, out }
     }
 
-    pub fn observe(&mut self, event: &Event) {
+    pub(crate) fn observe(&mut self, event: &Event) {
         match event {
             Event::Started { stream } => {
                 self.rows[*stream].state = "reading";
                 self.rows[*stream].started = Some(Instant::now());
             }
-            Event::Records { stream, count, .. } => self.rows[*stream].records += count,
-            Event::WindowDone { stream, .. } => self.rows[*stream].windows_done += 1,
-            Event::Windows { stream, expected, .. } => self.rows[*stream].windows_expected = *expected,
+            Event::Page { stream, records, .. } => self.rows[*stream].records += records,
+            Event::Done { stream, .. } => self.rows[*stream].windows_done += 1,
+            Event::Planned { stream, partitions } => self.rows[*stream].windows_expected = *partitions,
+            Event::Http { stream, signal: Signal::Request { .. } } => self.rows[*stream].requests += 1,
+            Event::Http { stream, signal: Signal::Retry { .. } } => self.rows[*stream].retries += 1,
+            Event::Http { stream, signal: Signal::RateLimited { .. } } => self.rows[*stream].state = "waiting",
+            Event::Http { stream, signal: Signal::Resumed } => self.rows[*stream].state = "reading",
             Event::Finished { stream, result } => {
                 let row = &mut self.rows[*stream];
                 row.state = if result.is_ok() { "done" } else { "FAILED" };
@@ -75,7 +80,7 @@ impl Progress {
     }
 
     /// Redraws if due (or always with `force`).
-    pub fn draw(&mut self, force: bool) {
+    pub(crate) fn draw(&mut self, force: bool) {
         if !force && self.last_draw.is_some_and(|t| t.elapsed() < REDRAW_EVERY) {
             return;
         }
@@ -97,11 +102,7 @@ impl Progress {
 }
 
 fn render(row: &Row) -> String {
-    let (requests, retries) = row
-        .stats
-        .as_ref()
-        .map(|s| (s.requests.load(Ordering::Relaxed), s.retries.load(Ordering::Relaxed)))
-        .unwrap_or((0, 0));
+    let (requests, retries) = (row.requests, row.retries);
     let elapsed = match (row.started, row.ended) {
         (Some(s), Some(e)) => e - s,
         (Some(s), None) => s.elapsed(),
@@ -127,7 +128,7 @@ fn render(row: &Row) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
 
     #[derive(Clone, Default)]
     struct Shared(Arc<Mutex<Vec<u8>>>);
@@ -145,20 +146,20 @@ mod tests {
     #[test]
     fn draws_one_line_per_stream_and_redraws_in_place() {
         let out = Shared::default();
-        let stats = Arc::new(ClientStats::default());
-        stats.requests.fetch_add(7, Ordering::Relaxed);
-        let mut p =
-            Progress::new(&[("messages".into(), Some(stats)), ("channels".into(), None)], Box::new(out.clone()));
+        let mut p = Progress::new(&["messages".into(), "chan\x1b[2Jnels".into()], Box::new(out.clone()));
         p.observe(&Event::Started { stream: 0 });
-        p.observe(&Event::Records { stream: 0, count: 1500, bytes: crate::buffers::Chunk::detached(Vec::new()) });
-        p.observe(&Event::Windows { stream: 0, expected: 4 });
-        p.observe(&Event::WindowDone { stream: 0, seq: 0, checkpoint: None });
+        p.observe(&Event::Page { stream: 0, records: 1500, lines: Vec::new(), permit: None });
+        p.observe(&Event::Planned { stream: 0, partitions: 4 });
+        p.observe(&Event::Done { stream: 0, seq: 0, deltas: Vec::new() });
+        for _ in 0..7 {
+            p.observe(&Event::Http { stream: 0, signal: Signal::Request { long_term_search: false } });
+        }
         p.draw(true);
         p.draw(true);
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         assert!(text.contains("messages  reading        1500 records  windows    1/4"), "{text}");
         assert!(text.contains("7 requests"), "{text}");
-        assert!(text.contains("channels  waiting"), "{text}");
+        assert!(text.contains("chan\\u{1b}[2Jnels waiting"), "control characters are shown escaped: {text}");
         assert!(text.contains("\x1b[2A"), "the second drawing moves up over the first");
     }
 }

@@ -1,425 +1,518 @@
-//! Turning a response body into records: one generic codec per record type.
+//! Turning a response body into RECORD lines, one whole page at a time.
 //!
-//! Items are parsed one at a time and encoded straight into the page's output buffer; nothing
-//! of a page reaches stdout until the whole body has parsed, so a body that fails half-way
-//! (truncated, a field of the wrong type) is retried without having emitted part of it.
+//! Items are parsed one by one, reshaped for the destination (the chat reference flattened,
+//! secrets removed, …), made to fit the stream's schema ([`Shape::conform`]) and encoded
+//! straight into the page's output buffer, with the primary key and cursor of each noted
+//! beside it. Nothing of a page goes anywhere until the whole body has parsed: a body that
+//! breaks off is fetched again from scratch. Which records of the page are kept (the
+//! window's time filter, repeats) is the read engine's decision, made on those notes.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
+use std::hash::{Hash, Hasher};
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::records::*;
-use crate::read::sink::RecordSink;
+use super::shape::{Report, Shape};
+use super::transcode::{copy_item, ItemRules, MAX_KEY_FIELDS};
+use crate::protocol::{now_millis, RecordEncoder, RecordSuffix};
 
-/// How a page wraps its items.
+/// How a body wraps its items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Envelope {
-    /// `{"items": [...], "nextPage": "..."}`.
-    Items,
-    /// `{"total": N, "tickets": [...]}`.
-    Tickets,
+pub(crate) enum Envelope {
+    /// `{"<key>": [...], "nextPage": "..."}`; the next-page link may also come as
+    /// `nextPageURL` or `nextPageUrl`, and tickets add `total`.
+    Key(&'static str),
+    /// One object that is itself the record, or a list of them (bare or as `{"items": [...]}`):
+    /// the spec shows one object where a list would be expected.
+    OneOrMany,
 }
 
-/// What the read engine needs of an API item.
-pub trait ApiItem: DeserializeOwned + Send + 'static {
-    /// What is emitted for it.
-    type Record: Serialize;
-    /// The raw value of the stream's cursor field, if the stream has one.
-    fn cursor(&self) -> Option<&str>;
-    /// The primary key, used to drop repeats of the same record within a window.
-    fn key(&self) -> Option<&str>;
-    /// The emitted record: nested references flattened, secrets removed.
-    fn into_record(self) -> Self::Record;
+/// How an API item is reshaped into the emitted record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transform {
+    /// Emitted as the API sends it.
+    None,
+    /// `chat{chatId,channelId,contactId}` becomes top-level `chat_id`, `channel_id`,
+    /// `contact_id`, the way warehouses join on them.
+    FlattenChat,
+    /// Sessions keep their `chat` object and gain `chat_id` (`chat.chat.chatId`) for joins.
+    AddSessionChatId,
+    /// Credentials the API returns with a record (a bot token, a webhook secret) are removed
+    /// at any depth, so they never reach a destination.
+    RemoveSecrets,
+    /// Items that are plain strings become `{"<field>": "..."}`.
+    WrapString(&'static str),
 }
 
-/// What a page says besides its items.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PageMeta {
-    /// The number of items in the page.
-    pub len: u64,
-    /// `nextPage`, with null, absent and empty all meaning "no more pages".
-    pub next_page: Option<String>,
-    /// Tickets' `total`.
-    pub total: Option<u64>,
-}
+/// The next-page link under each name Botmaker's docs use for it.
+const NEXT_PAGE_KEYS: [&str; 3] = ["nextPage", "nextPageURL", "nextPageUrl"];
 
-/// Parses response bodies of one endpoint.
-pub trait PageCodec: Sync + Send {
-    /// Parses a page, handing each item to `sink` as soon as it is parsed (no page of typed
-    /// items is ever held), or explains in one line why the body is not what the endpoint
-    /// sends. On error the sink has seen part of the page: the caller discards what it wrote.
-    fn decode_into(&self, body: &[u8], sink: &mut RecordSink<'_>) -> Result<PageMeta, String>;
-}
-
-/// The [`PageCodec`] for items of type `T`.
-pub struct Codec<T> {
+/// Decodes the pages of one stream.
+pub(crate) struct Codec {
     envelope: Envelope,
-    _items: PhantomData<fn() -> T>,
+    transform: Transform,
+    shape: Shape,
+    primary_key: &'static [&'static str],
+    cursor_field: Option<&'static str>,
+    encoder: RecordEncoder,
 }
 
-impl<T> Codec<T> {
-    pub const fn new(envelope: Envelope) -> Self {
-        Codec { envelope, _items: PhantomData }
+/// One record of a decoded page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordNote {
+    /// Where its RECORD line ends in [`DecodedPage::lines`].
+    pub(crate) end: usize,
+    /// A 128-bit hash of its primary key, if it has one.
+    pub(crate) key: Option<u128>,
+    /// Its cursor value, if the stream has a cursor and the record a readable one.
+    pub(crate) cursor: Option<DateTime<Utc>>,
+}
+
+/// A page, parsed and encoded.
+#[derive(Debug, Default)]
+pub(crate) struct DecodedPage {
+    /// RECORD lines, one per record, in the order the API sent them.
+    pub(crate) lines: Vec<u8>,
+    pub(crate) records: Vec<RecordNote>,
+    /// The next page's link or token; null, absent and empty all mean "no more pages".
+    pub(crate) next_page: Option<String>,
+    /// Tickets' `total`.
+    pub(crate) total: Option<u64>,
+    /// Values that did not fit the schema, per field.
+    pub(crate) report: Report,
+}
+
+impl DecodedPage {
+    /// Keeps only the records `keep` accepts, preserving order.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&RecordNote) -> bool) {
+        let mut write = 0;
+        let mut start = 0;
+        let mut kept = Vec::with_capacity(self.records.len());
+        for note in &self.records {
+            let len = note.end - start;
+            if keep(note) {
+                self.lines.copy_within(start..note.end, write);
+                write += len;
+                kept.push(RecordNote { end: write, ..*note });
+            }
+            start = note.end;
+        }
+        self.lines.truncate(write);
+        self.records = kept;
     }
 }
 
-impl Envelope {
-    fn items_key(self) -> &'static str {
-        match self {
-            Envelope::Items => "items",
-            Envelope::Tickets => "tickets",
+impl Codec {
+    pub(crate) fn new(
+        stream: &str,
+        schema: &Value,
+        envelope: Envelope,
+        transform: Transform,
+        primary_key: &'static [&'static str],
+        cursor_field: Option<&'static str>,
+    ) -> Codec {
+        assert!(
+            !primary_key.is_empty() && primary_key.len() <= MAX_KEY_FIELDS,
+            "stream {stream}: a primary key has 1 to {MAX_KEY_FIELDS} fields"
+        );
+        Codec {
+            envelope,
+            transform,
+            shape: Shape::of_schema(schema),
+            primary_key,
+            cursor_field,
+            encoder: RecordEncoder::new(stream),
+        }
+    }
+
+    /// Parses and encodes a whole page, or says in one line why the body is not a page of
+    /// this endpoint (not JSON, no item list).
+    pub(crate) fn decode(&self, body: &[u8]) -> Result<DecodedPage, String> {
+        let mut page = DecodedPage::default();
+        let suffix = RecordSuffix::new(now_millis());
+        let mut builder = PageBuilder { codec: self, page: &mut page, suffix: &suffix };
+        let (next_page, total) = match self.envelope {
+            Envelope::Key(items_key) => {
+                let mut de = serde_json::Deserializer::from_slice(body);
+                let meta = PageSeed { builder: &mut builder, items_key }
+                    .deserialize(&mut de)
+                    .and_then(|meta| de.end().map(|_| meta))
+                    .map_err(|e| describe(&e, items_key))?;
+                (meta.next_page, meta.total)
+            }
+            Envelope::OneOrMany => {
+                let value: Value = serde_json::from_slice(body).map_err(|e| describe(&e, "items"))?;
+                let (items, next_page) = match value {
+                    Value::Array(items) => (items, None),
+                    Value::Object(mut map) if map.get("items").is_some_and(Value::is_array) => {
+                        let next_page = next_page_of(&mut map);
+                        match map.remove("items") {
+                            Some(Value::Array(items)) => (items, next_page),
+                            _ => (Vec::new(), next_page),
+                        }
+                    }
+                    record @ Value::Object(_) => (vec![record], None),
+                    other => return Err(format!("expected an object or a list of objects, got {}", kind(&other))),
+                };
+                for item in &items {
+                    builder.push(item).map_err(|e| e.to_string())?;
+                }
+                (next_page, None)
+            }
+        };
+        page.next_page = next_page;
+        page.total = total;
+        Ok(page)
+    }
+}
+
+/// Appends records to a page.
+struct PageBuilder<'a> {
+    codec: &'a Codec,
+    page: &'a mut DecodedPage,
+    suffix: &'a RecordSuffix,
+}
+
+impl PageBuilder<'_> {
+    fn push<'de, D: Deserializer<'de>>(&mut self, item: D) -> Result<(), D::Error> {
+        let codec = self.codec;
+        let rules = ItemRules {
+            shape: &codec.shape,
+            transform: codec.transform,
+            primary_key: codec.primary_key,
+            cursor_field: codec.cursor_field,
+        };
+        let lines = &mut self.page.lines;
+        let before = lines.len();
+        codec.encoder.start(lines);
+        match copy_item(item, &rules, lines, &mut self.page.report) {
+            Ok(picked) => {
+                codec.encoder.finish(lines, self.suffix);
+                let key = key_hash_of(&picked.key[..codec.primary_key.len()]);
+                let note = RecordNote { end: lines.len(), key, cursor: picked.cursor };
+                self.page.records.push(note);
+                Ok(())
+            }
+            Err(e) => {
+                lines.truncate(before);
+                Err(e)
+            }
         }
     }
 }
 
-/// The typed pages, used only to explain a body that failed to parse.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct ItemsPage<T> {
-    items: Vec<T>,
-    #[serde(rename = "nextPage", default)]
-    next_page: Option<String>,
+/// The primary key's hash, if every part of it is present.
+fn key_hash_of(parts: &[Option<String>]) -> Option<u128> {
+    let mut hasher = Hasher128::default();
+    for part in parts {
+        part.as_ref()?.hash(&mut hasher);
+    }
+    Some(hasher.finish128())
 }
 
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct TicketsPage<T> {
-    #[serde(default)]
-    total: Option<u64>,
-    tickets: Vec<T>,
-}
+/// Two independently seeded 64-bit hashes make a 128-bit one: a collision among a million keys
+/// has a probability of about 1e-27.
+#[derive(Default)]
+struct Hasher128(std::collections::hash_map::DefaultHasher, SeededHasher);
 
-impl<T: ApiItem> PageCodec for Codec<T> {
-    fn decode_into(&self, body: &[u8], sink: &mut RecordSink<'_>) -> Result<PageMeta, String> {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let seed = PageSeed::<T> { sink, items_key: self.envelope.items_key(), _items: PhantomData };
-        let meta = seed.deserialize(&mut de).and_then(|meta| de.end().map(|_| meta));
-        meta.map_err(|streaming_error| match self.envelope {
-            Envelope::Items => explain::<ItemsPage<T>>(body, streaming_error),
-            Envelope::Tickets => explain::<TicketsPage<T>>(body, streaming_error),
-        })
+struct SeededHasher(std::collections::hash_map::DefaultHasher);
+
+impl Default for SeededHasher {
+    fn default() -> Self {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        0x9e37_79b9_7f4a_7c15_u64.hash(&mut h);
+        SeededHasher(h)
     }
 }
 
-/// Visits a page object, streaming its items array into the sink.
-struct PageSeed<'s, 'a, T> {
-    sink: &'s mut RecordSink<'a>,
-    items_key: &'static str,
-    _items: PhantomData<fn() -> T>,
+impl Hasher for Hasher128 {
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+        self.1 .0.write(bytes);
+    }
 }
 
-impl<'de, T: ApiItem> DeserializeSeed<'de> for PageSeed<'_, '_, T> {
-    type Value = PageMeta;
+impl Hasher128 {
+    fn finish128(&self) -> u128 {
+        (u128::from(self.0.finish()) << 64) | u128::from(self.1 .0.finish())
+    }
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PageMeta, D::Error> {
+/// The hash of a single-field key.
+#[cfg(test)]
+pub(crate) fn key_hash(key: &str) -> u128 {
+    key_hash_of(&[Some(key.to_string())]).expect("a key")
+}
+
+/// Takes the next-page link out of an envelope object.
+fn next_page_of(map: &mut Map<String, Value>) -> Option<String> {
+    NEXT_PAGE_KEYS
+        .iter()
+        .filter_map(|k| map.remove(*k))
+        .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
+        .find(|s| !s.is_empty())
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// serde_json's message, which names the position but never quotes the body.
+fn describe(e: &serde_json::Error, items_key: &str) -> String {
+    let msg = e.to_string();
+    if e.is_data() && msg.contains("missing field") {
+        format!("the body has no `{items_key}` list")
+    } else if e.is_eof() {
+        format!("the body ends early ({msg})")
+    } else if e.is_syntax() {
+        format!("the body is not valid JSON ({msg})")
+    } else {
+        msg
+    }
+}
+
+/// What an envelope says besides its items.
+struct Meta {
+    next_page: Option<String>,
+    total: Option<u64>,
+}
+
+/// Visits a page object, streaming its item list into the page.
+struct PageSeed<'b, 'a> {
+    builder: &'b mut PageBuilder<'a>,
+    items_key: &'static str,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_, '_> {
+    type Value = Meta;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Meta, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de, T: ApiItem> Visitor<'de> for PageSeed<'_, '_, T> {
-    type Value = PageMeta;
+impl<'de> Visitor<'de> for PageSeed<'_, '_> {
+    type Value = Meta;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an object with `{}`", self.items_key)
+        write!(f, "an object with a `{}` list", self.items_key)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PageMeta, A::Error> {
-        let PageSeed { sink, items_key, .. } = self;
-        let (mut len, mut next_page, mut total) = (None, None, None);
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
+        let PageSeed { builder, items_key } = self;
+        let (mut seen_items, mut next_page, mut total) = (false, None, None);
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == items_key {
-                if len.is_some() {
+                if seen_items {
                     return Err(de::Error::duplicate_field(items_key));
                 }
-                len = Some(map.next_value_seed(ItemsSeed::<T> { sink: &mut *sink, _items: PhantomData })?);
-            } else if key == "nextPage" {
-                next_page = map.next_value::<Option<String>>()?;
+                seen_items = true;
+                map.next_value_seed(ItemsSeed { builder: &mut *builder })?;
+            } else if NEXT_PAGE_KEYS.contains(&key.as_ref()) {
+                let value = map.next_value::<Option<String>>()?;
+                let value = value.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+                next_page = next_page.or(value);
             } else if key == "total" {
-                total = map.next_value::<Option<u64>>()?;
+                total = match map.next_value::<Value>()? {
+                    Value::Number(n) => n.as_u64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                };
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        let len = len.ok_or_else(|| de::Error::missing_field(items_key))?;
-        let next_page = next_page.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-        Ok(PageMeta { len, next_page, total })
+        if !seen_items {
+            return Err(de::Error::missing_field(items_key));
+        }
+        Ok(Meta { next_page, total })
     }
 }
 
-/// Visits the items array, one item at a time.
-struct ItemsSeed<'s, 'a, T> {
-    sink: &'s mut RecordSink<'a>,
-    _items: PhantomData<fn() -> T>,
+/// Visits the item list, one item at a time.
+struct ItemsSeed<'b, 'a> {
+    builder: &'b mut PageBuilder<'a>,
 }
 
-impl<'de, T: ApiItem> DeserializeSeed<'de> for ItemsSeed<'_, '_, T> {
-    type Value = u64;
+impl<'de> DeserializeSeed<'de> for ItemsSeed<'_, '_> {
+    type Value = ();
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<u64, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_seq(self)
     }
 }
 
-impl<'de, T: ApiItem> Visitor<'de> for ItemsSeed<'_, '_, T> {
-    type Value = u64;
+impl<'de> Visitor<'de> for ItemsSeed<'_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an array of items")
+        f.write_str("a list of items")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-        let mut count = 0;
-        while let Some(item) = seq.next_element::<T>()? {
-            self.sink.push(item).map_err(de::Error::custom)?;
-            count += 1;
-        }
-        Ok(count)
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(ItemSeed { builder: &mut *self.builder })?.is_some() {}
+        Ok(())
     }
 }
 
-/// Explains a parse failure, naming the field where possible.
-fn explain<P: DeserializeOwned>(body: &[u8], streaming_error: serde_json::Error) -> String {
-    match parse::<P>(body) {
-        Err(why) => why,
-        // The typed parse succeeded: the failure came from writing a record, not the body.
-        Ok(_) => streaming_error.to_string(),
-    }
+/// One item of the list.
+struct ItemSeed<'b, 'a> {
+    builder: &'b mut PageBuilder<'a>,
 }
 
-/// Parses fast; on failure parses again tracking the path, to say which field was wrong.
-fn parse<P: DeserializeOwned>(body: &[u8]) -> Result<P, String> {
-    serde_json::from_slice(body).map_err(|fast_error| {
-        let mut de = serde_json::Deserializer::from_slice(body);
-        let path = match serde_path_to_error::deserialize::<_, P>(&mut de) {
-            Err(e) => e.path().to_string(),
-            Ok(_) => String::new(),
-        };
-        // Flattened structs hide the last path segment; the key just before the error's
-        // position names the field.
-        let field = if fast_error.is_data() { key_before(body, fast_error.line(), fast_error.column()) } else { None };
-        match (path.as_str(), field) {
-            ("" | ".", None) => fast_error.to_string(),
-            ("" | ".", Some(f)) => format!("{fast_error} (field `{f}`)"),
-            (p, None) => format!("{fast_error} (at `{p}`)"),
-            (p, Some(f)) => format!("{fast_error} (field `{f}` in `{p}`)"),
-        }
-    })
-}
+impl<'de> DeserializeSeed<'de> for ItemSeed<'_, '_> {
+    type Value = ();
 
-/// The object key closest before `line:column` in `body`, if any.
-fn key_before(body: &[u8], line: usize, column: usize) -> Option<String> {
-    let line_start = body.split(|b| *b == b'\n').take(line.saturating_sub(1)).map(|l| l.len() + 1).sum::<usize>();
-    let end = (line_start + column).min(body.len());
-    let before = std::str::from_utf8(&body[..end]).ok()?;
-    let colon = before.rfind("\":")?;
-    let key_start = before[..colon].rfind('"')?;
-    let key = &before[key_start + 1..colon];
-    (!key.is_empty() && key.len() <= 64 && !key.contains(['{', '}', ','])).then(|| key.to_string())
-}
-
-/// Keys whose values are credentials wherever they appear in a record.
-const SECRET_KEYS: &[&str] = &[
-    "token",
-    "accessToken",
-    "access_token",
-    "refreshToken",
-    "secret",
-    "clientSecret",
-    "secretId",
-    "password",
-    "apiKey",
-];
-
-/// Removes credential fields at any depth, so a secret the API returns with a record never
-/// reaches a destination.
-pub fn remove_secrets(map: &mut Map<String, Value>) {
-    map.retain(|k, _| !SECRET_KEYS.contains(&k.as_str()));
-    for value in map.values_mut() {
-        remove_secrets_in(value);
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        self.builder.push(deserializer)
     }
 }
-
-fn remove_secrets_in(value: &mut Value) {
-    match value {
-        Value::Object(map) => remove_secrets(map),
-        Value::Array(items) => items.iter_mut().for_each(remove_secrets_in),
-        _ => {}
-    }
-}
-
-impl ApiItem for ChatItem {
-    type Record = ChatRecord;
-    fn cursor(&self) -> Option<&str> {
-        self.fields.last_user_message_datetime.as_deref()
-    }
-    fn key(&self) -> Option<&str> {
-        self.chat.as_ref()?.chat_id.as_deref()
-    }
-    fn into_record(self) -> ChatRecord {
-        ChatRecord { chat: self.chat.into(), fields: self.fields }
-    }
-}
-
-impl ApiItem for MessageItem {
-    type Record = MessageRecord;
-    fn cursor(&self) -> Option<&str> {
-        self.fields.creation_time.as_deref()
-    }
-    fn key(&self) -> Option<&str> {
-        self.fields.id.as_deref()
-    }
-    fn into_record(self) -> MessageRecord {
-        MessageRecord { chat: self.chat.into(), fields: self.fields }
-    }
-}
-
-impl ApiItem for SessionFields {
-    type Record = SessionRecord;
-    fn cursor(&self) -> Option<&str> {
-        self.creation_time.as_deref()
-    }
-    fn key(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-    fn into_record(self) -> SessionRecord {
-        let chat_id = self.chat.as_ref().and_then(|c| c.chat.as_ref()).and_then(|r| r.chat_id.clone());
-        SessionRecord { chat_id, fields: self }
-    }
-}
-
-impl ApiItem for CallItem {
-    type Record = CallRecord;
-    fn cursor(&self) -> Option<&str> {
-        self.fields.creation_datetime.as_deref()
-    }
-    fn key(&self) -> Option<&str> {
-        self.fields.id.as_deref()
-    }
-    fn into_record(self) -> CallRecord {
-        CallRecord { chat: self.chat.into(), fields: self.fields }
-    }
-}
-
-impl ApiItem for TicketRecord {
-    type Record = TicketRecord;
-    fn cursor(&self) -> Option<&str> {
-        self.creation_time.as_deref()
-    }
-    fn key(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-    fn into_record(self) -> TicketRecord {
-        self
-    }
-}
-
-/// Full-refresh records are emitted as the API sends them, minus any credentials.
-macro_rules! full_refresh_item {
-    ($($t:ty),*) => {$(
-        impl ApiItem for $t {
-            type Record = $t;
-            fn cursor(&self) -> Option<&str> {
-                None
-            }
-            fn key(&self) -> Option<&str> {
-                self.id.as_deref()
-            }
-            fn into_record(mut self) -> $t {
-                remove_secrets(&mut self.extra);
-                self
-            }
-        }
-    )*};
-}
-
-full_refresh_item!(ContactRecord, AgentRecord, ChannelRecord, IntentRecord);
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{RecordEncoder, RecordSuffix};
-    use crate::read::sink::Deduper;
+    use crate::time::parse_datetime;
     use serde_json::json;
 
-    /// Decodes `body` with `codec`, returning the page's facts and the emitted records' data.
-    fn decode<T: ApiItem>(codec: &Codec<T>, body: &[u8]) -> Result<(PageMeta, Vec<Value>), String> {
-        let encoder = RecordEncoder::new("s");
-        let suffix = RecordSuffix::new(1);
-        let mut dedupe = Deduper::adjacent();
-        let mut buf = Vec::new();
-        let mut sink = RecordSink::new(&encoder, &mut buf, &suffix, None, dedupe.begin_page());
-        let meta = codec.decode_into(body, &mut sink)?;
-        sink.finish();
-        let records = String::from_utf8(buf)
+    fn schema() -> Value {
+        json!({"type": "object", "properties": {
+            "id": {"type": ["null", "string"]},
+            "chat_id": {"type": ["null", "string"]},
+            "companyId": {"type": ["null", "integer"]},
+            "creationTime": {"type": ["null", "string"], "format": "date-time"}}})
+    }
+
+    fn codec(envelope: Envelope, transform: Transform) -> Codec {
+        Codec::new("s", &schema(), envelope, transform, &["id"], Some("creationTime"))
+    }
+
+    fn data(page: &DecodedPage) -> Vec<Value> {
+        String::from_utf8(page.lines.clone())
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str::<Value>(l).unwrap()["record"]["data"].clone())
-            .collect();
-        Ok((meta, records))
+            .collect()
     }
 
     #[test]
     fn flattens_the_chat_reference_and_keeps_unknown_fields() {
-        let body = json!({"items": [{"id": "m1", "creationTime": "2024-01-01T00:00:00Z", "chat": {"chatId": "C1", "channelId": "wa", "contactId": "549"},
-            "content": {"type": "text", "text": "hi", "newContentField": 1}, "brandNewField": {"a": [1]}}], "nextPage": "", "extraEnvelopeField": [1, 2]});
-        let (meta, records) = decode(&Codec::<MessageItem>::new(Envelope::Items), body.to_string().as_bytes()).unwrap();
-        assert_eq!(meta, PageMeta { len: 1, next_page: None, total: None }, "an empty nextPage ends paging");
+        let body = json!({"items": [{"id": "m1", "creationTime": "2024-01-01T00:00:00Z",
+            "chat": {"chatId": 123, "channelId": "wa", "contactId": "549", "extra": 1},
+            "brandNewField": {"a": [1]}}], "nextPage": "", "extraEnvelopeField": [1, 2]});
+        let page = codec(Envelope::Key("items"), Transform::FlattenChat).decode(body.to_string().as_bytes()).unwrap();
+        assert_eq!(page.next_page, None, "an empty nextPage ends paging");
         assert_eq!(
-            records,
-            [
-                json!({"chat_id": "C1", "channel_id": "wa", "contact_id": "549", "id": "m1", "creationTime": "2024-01-01T00:00:00Z",
-                "content": {"type": "text", "text": "hi", "newContentField": 1}, "brandNewField": {"a": [1]}})
-            ]
+            data(&page),
+            [json!({"chat_id": "123", "channel_id": "wa", "contact_id": "549", "chat": {"extra": 1}, "id": "m1",
+                "creationTime": "2024-01-01T00:00:00Z", "brandNewField": {"a": [1]}})]
         );
+        let note = page.records[0];
+        assert_eq!(note.end, page.lines.len());
+        assert_eq!(note.key, Some(key_hash("m1")));
+        assert_eq!(note.cursor, parse_datetime("2024-01-01T00:00:00Z"));
     }
 
     #[test]
-    fn sessions_keep_their_chat_and_gain_chat_id() {
-        let item: SessionFields =
-            serde_json::from_value(json!({"id": "S1", "chat": {"chat": {"chatId": "C9"}, "firstName": "Ana"}}))
-                .unwrap();
-        let record = serde_json::to_value(item.into_record()).unwrap();
-        assert_eq!(
-            record,
-            json!({"chat_id": "C9", "id": "S1", "chat": {"chat": {"chatId": "C9"}, "firstName": "Ana"}})
-        );
+    fn every_next_page_key_is_read() {
+        let c = codec(Envelope::Key("items"), Transform::None);
+        for key in NEXT_PAGE_KEYS {
+            let body = json!({"items": [], key: " https://h/next "});
+            assert_eq!(c.decode(body.to_string().as_bytes()).unwrap().next_page.as_deref(), Some("https://h/next"));
+        }
+        let body = br#"{"items":[],"nextPage":null,"nextPageURL":"t2"}"#;
+        assert_eq!(c.decode(body).unwrap().next_page.as_deref(), Some("t2"));
     }
 
     #[test]
-    fn channel_secrets_are_removed_at_any_depth() {
-        let item: ChannelRecord =
-            serde_json::from_value(json!({"id": "tg", "platform": "telegram", "token": "123:SECRET",
-            "webhook": {"url": "https://x", "token": "whsec"}, "list": [{"password": "p"}]}))
+    fn a_wrong_field_type_never_fails_the_page() {
+        let c = codec(Envelope::Key("tickets"), Transform::None);
+        let page = c
+            .decode(br#"{"total":"3","tickets":[{"id":"t1","companyId":"7"},{"id":"t2","companyId":"ACME"},{}]}"#)
             .unwrap();
-        let record = serde_json::to_value(item.into_record()).unwrap();
-        assert_eq!(record, json!({"id": "tg", "platform": "telegram", "webhook": {"url": "https://x"}, "list": [{}]}));
+        assert_eq!(page.total, Some(3));
+        assert_eq!(
+            data(&page),
+            [json!({"id": "t1", "companyId": 7}), json!({"id": "t2", "companyId": "ACME"}), json!({})]
+        );
+        assert_eq!(page.records[2].key, None);
+        assert_eq!(page.report.lines("tickets").len(), 1);
+        let err = c.decode(br#"{"tickets":[{"id":"t1"},7]}"#).unwrap_err();
+        assert!(
+            err.contains("an item is a number, not an object"),
+            "an item that is not a record is a body fault: {err}"
+        );
     }
 
     #[test]
-    fn explains_wrong_types_and_envelopes() {
-        let chats = Codec::<ChatItem>::new(Envelope::Items);
-        let err = decode(&chats, br#"{"items":[{"chat":{"chatId":"C"},"isBanned":"yes"}]}"#).unwrap_err();
-        assert!(err.contains("isBanned") && err.contains("expected a boolean"), "{err}");
+    fn explains_bodies_that_are_not_pages() {
+        let c = codec(Envelope::Key("items"), Transform::None);
         for (body, expect) in [
-            (&br#"{"nextPage":null}"#[..], "missing field `items`"),
-            (b"<html>502</html>", "expected value"),
-            (br#"{"items":[{"chat":{"chatId":"C"}"#, "EOF"),
-            (br#"{"items":[],"nextPage":5}"#, "nextPage"),
-            (br#"{"items":[]} trailing"#, "trailing characters"),
+            (&br#"{"nextPage":null}"#[..], "no `items` list"),
+            (b"<html>502</html>", "not valid JSON"),
+            (br#"{"items":[{"id":"a"}"#, "ends early"),
+            (br#"{"items":[],"nextPage":5}"#, "invalid type"),
+            (br#"{"items":[]} trailing"#, "not valid JSON"),
             (br#"{"items":null}"#, "invalid type: null"),
-            (br#"[]"#, "expected struct ItemsPage"),
+            (br#"[]"#, "invalid type: sequence"),
         ] {
-            let err = decode(&chats, body).unwrap_err();
+            let err = c.decode(body).unwrap_err();
             assert!(err.contains(expect), "{}: {err}", String::from_utf8_lossy(body));
         }
-        let tickets = Codec::<TicketRecord>::new(Envelope::Tickets);
-        let (meta, records) = decode(&tickets, br#"{"total":3,"tickets":[{"id":"t1","companyId":7}]}"#).unwrap();
-        assert_eq!((meta.len, meta.total, records.len()), (1, Some(3), 1));
-        let err = decode(&tickets, br#"{"total":3,"tickets":[{"id":"t1","companyId":"7"}]}"#).unwrap_err();
-        assert!(err.contains("companyId"), "{err}");
+    }
+
+    #[test]
+    fn one_object_or_a_list() {
+        let c = codec(Envelope::OneOrMany, Transform::None);
+        assert_eq!(data(&c.decode(br#"{"id":"a"}"#).unwrap()), [json!({"id": "a"})]);
+        assert_eq!(data(&c.decode(br#"[{"id":"a"},{"id":"b"}]"#).unwrap()).len(), 2);
+        let page = c.decode(br#"{"items":[{"id":"a"}],"nextPage":"n"}"#).unwrap();
+        assert_eq!((data(&page).len(), page.next_page.as_deref()), (1, Some("n")));
+        assert!(c.decode(b"7").unwrap_err().contains("a number"));
+    }
+
+    #[test]
+    fn strings_wrap_and_secrets_go() {
+        let c =
+            Codec::new("b", &json!({}), Envelope::Key("items"), Transform::WrapString("contact"), &["contact"], None);
+        let page = c.decode(br#"{"items":["5491100","x"]}"#).unwrap();
+        assert_eq!(data(&page), [json!({"contact": "5491100"}), json!({"contact": "x"})]);
+        let c = codec(Envelope::Key("items"), Transform::RemoveSecrets);
+        let page = c
+            .decode(br#"{"items":[{"id":"tg","token":"123:SECRET","webhook":{"url":"u","token":"w"},"l":[{"password":"p"}]}]}"#)
+            .unwrap();
+        assert_eq!(data(&page), [json!({"id": "tg", "webhook": {"url": "u"}, "l": [{}]})]);
+    }
+
+    #[test]
+    fn sessions_gain_chat_id() {
+        let c = codec(Envelope::Key("items"), Transform::AddSessionChatId);
+        let page = c.decode(br#"{"items":[{"id":"S1","chat":{"chat":{"chatId":"C9"},"firstName":"Ana"}}]}"#).unwrap();
+        assert_eq!(
+            data(&page),
+            [json!({"chat_id": "C9", "id": "S1", "chat": {"chat": {"chatId": "C9"}, "firstName": "Ana"}})]
+        );
+    }
+
+    #[test]
+    fn retain_keeps_whole_lines_in_order() {
+        let c = codec(Envelope::Key("items"), Transform::None);
+        let mut page = c.decode(br#"{"items":[{"id":"a"},{"id":"bb"},{"id":"c"},{"id":"dddd"}]}"#).unwrap();
+        let drop = [key_hash("a"), key_hash("c")];
+        page.retain(|n| !drop.contains(&n.key.unwrap()));
+        assert_eq!(data(&page), [json!({"id": "bb"}), json!({"id": "dddd"})]);
+        assert_eq!(page.records.last().unwrap().end, page.lines.len());
     }
 }

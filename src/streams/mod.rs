@@ -1,11 +1,13 @@
-//! The nine streams, described as data.
+//! The streams, described as data.
 //!
-//! [`STREAMS`] is the one table the rest of the connector reads: the endpoint, how it pages,
-//! whether and how it is windowed by date, its cursor and primary key, its rate limit and the
-//! record type its items become. The read engine is written once against this table.
+//! [`STREAMS`] is the one table the rest of the connector reads: the endpoint, how it is read
+//! and paged, its cursor and primary key, its rate limit, the shape of its pages and the record
+//! type its schema comes from. The read engine is written once against this table.
 
-pub mod codec;
-pub mod records;
+pub(crate) mod codec;
+pub(crate) mod records;
+pub(crate) mod shape;
+pub(crate) mod transcode;
 
 use std::time::Duration;
 
@@ -14,54 +16,64 @@ use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::schema::record_schema_for;
-use codec::{Codec, Envelope, PageCodec};
+use codec::{Envelope, Transform};
 use records::*;
 
-/// How an endpoint pages.
+/// How a stream is read. Each mode carries what only it needs, so a stream cannot be declared
+/// in a way the engine does not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pagination {
-    /// `nextPage` is an absolute URL, followed as-is with the token re-sent.
-    NextPageUrl,
-    /// `nextPage` is an opaque token sent back in this query parameter (a URL is followed as one).
-    NextPageToken(&'static str),
-    /// `limit`/`offset` until `offset >= total` or an empty page.
-    LimitOffset { limit: u32 },
+pub(crate) enum ReadMode {
+    /// `from`/`to` date windows on the API's filter field, each followed through its next-page
+    /// links; incremental on `cursor`.
+    Windowed { cursor: &'static str, rules: WindowRules },
+    /// Tickets: no date filter, only `daysBeforeNow`; pages by `limit`/`offset` and keeps the
+    /// records whose `cursor` lies in the span being read.
+    RecentList { cursor: &'static str, limit: u32 },
+    /// A full list followed through next-page links (a link is followed as-is; anything else is
+    /// a token sent back in `token_param`). Resumable: the position reached is checkpointed.
+    List { token_param: Option<&'static str> },
     /// One response holds everything.
     Single,
 }
 
-/// How a stream is read.
+/// How far back an endpoint's plain requests (without `long-term-search=true`) reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadMode {
-    /// `from`/`to` date windows on the API's filter field.
-    Windowed(WindowRules),
-    /// Tickets: no date filter; `daysBeforeNow` bounds the list and records are filtered by
-    /// their cursor.
-    DaysBeforeNow,
-    /// No dates at all: every sync reads everything.
-    Everything,
+pub(crate) enum RecentWindow {
+    /// The docs state it: older windows are read with long-term search when it is enabled, and
+    /// recorded as a gap (not requested) when it is not.
+    Documented { days: i64 },
+    /// The docs state none: older windows are first asked without long-term search, and the
+    /// answer decides (see `read::window`). `assumed_days` only marks which windows count as old.
+    Undocumented { assumed_days: i64 },
+}
+
+impl RecentWindow {
+    pub(crate) fn days(self) -> i64 {
+        match self {
+            RecentWindow::Documented { days } | RecentWindow::Undocumented { assumed_days: days } => days,
+        }
+    }
 }
 
 /// The date-window rules of one endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowRules {
-    /// How far back a request without `long-term-search=true` can see.
-    pub recent_days: i64,
+pub(crate) struct WindowRules {
+    pub(crate) recent: RecentWindow,
     /// Keep only records whose cursor lies in the window (event streams). Chats are current-state
     /// rows filtered by the API on last activity, so every chat returned is kept.
-    pub filter_by_cursor: bool,
+    pub(crate) filter_by_cursor: bool,
     /// Records in one full page, used to size windows.
-    pub page_size: u32,
+    pub(crate) page_size: u32,
     /// Botmaker lists a record only once it is finished (sessions), so the cursor stays
     /// `session_settle_days` behind now and the last days are read again next time.
-    pub listed_when_finished: bool,
+    pub(crate) listed_when_finished: bool,
 }
 
 /// An endpoint's documented rate limit: `requests` per `per`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimit {
-    pub requests: u32,
-    pub per: Duration,
+pub(crate) struct RateLimit {
+    pub(crate) requests: u32,
+    pub(crate) per: Duration,
 }
 
 impl RateLimit {
@@ -71,23 +83,24 @@ impl RateLimit {
 }
 
 /// One stream.
-pub struct StreamDef {
-    pub name: &'static str,
+pub(crate) struct StreamDef {
+    pub(crate) name: &'static str,
     /// Endpoint path below `api_url`.
-    pub path: &'static str,
-    pub pagination: Pagination,
-    pub mode: ReadMode,
-    /// Incremental cursor field (in the emitted record), or `None` for full-refresh-only streams.
-    pub cursor_field: Option<&'static str>,
-    pub primary_key: &'static str,
-    pub rate_limit: RateLimit,
+    pub(crate) path: &'static str,
+    pub(crate) mode: ReadMode,
+    /// The record fields that identify it (all must be present to deduplicate it).
+    pub(crate) primary_key: &'static [&'static str],
+    pub(crate) rate_limit: RateLimit,
     /// Whether `lookback_window_days` applies.
-    pub uses_lookback: bool,
-    /// Query parameters sent on the first request of every window.
-    pub params: fn(&Config) -> Vec<(&'static str, String)>,
-    pub codec: &'static dyn PageCodec,
+    pub(crate) uses_lookback: bool,
+    /// Query parameters of every first request.
+    pub(crate) params: fn(&Config) -> Vec<(&'static str, String)>,
+    /// How a page wraps its items.
+    pub(crate) envelope: Envelope,
+    /// How an item becomes a record.
+    pub(crate) transform: Transform,
     /// The record's JSON Schema.
-    pub schema: fn() -> Value,
+    pub(crate) schema: fn() -> Value,
 }
 
 impl std::fmt::Debug for StreamDef {
@@ -97,31 +110,46 @@ impl std::fmt::Debug for StreamDef {
 }
 
 impl StreamDef {
-    pub fn supports_incremental(&self) -> bool {
-        self.cursor_field.is_some()
+    /// The incremental cursor field, for streams that have one.
+    pub(crate) fn cursor_field(&self) -> Option<&'static str> {
+        match self.mode {
+            ReadMode::Windowed { cursor, .. } | ReadMode::RecentList { cursor, .. } => Some(cursor),
+            ReadMode::List { .. } | ReadMode::Single => None,
+        }
     }
 
-    pub fn windowed(&self) -> Option<WindowRules> {
-        match self.mode {
-            ReadMode::Windowed(rules) => Some(rules),
-            _ => None,
-        }
+    /// Whether a sync can resume part-way through this stream.
+    pub(crate) fn is_resumable(&self) -> bool {
+        !matches!(self.mode, ReadMode::Single)
     }
 
     /// The stream as `discover` describes it.
-    pub fn airbyte_stream(&self) -> Value {
+    pub(crate) fn airbyte_stream(&self) -> Value {
+        let cursor = self.cursor_field();
         let mut stream = json!({
             "name": self.name,
             "json_schema": (self.schema)(),
-            "supported_sync_modes": if self.supports_incremental() { json!(["full_refresh", "incremental"]) } else { json!(["full_refresh"]) },
-            "source_defined_primary_key": [[self.primary_key]],
+            "supported_sync_modes": if cursor.is_some() { json!(["full_refresh", "incremental"]) } else { json!(["full_refresh"]) },
+            "source_defined_primary_key": self.primary_key.iter().map(|k| [k]).collect::<Vec<_>>(),
+            "is_resumable": self.is_resumable(),
         });
-        if let Some(cursor) = self.cursor_field {
+        if let Some(cursor) = cursor {
             stream["source_defined_cursor"] = json!(true);
             stream["default_cursor_field"] = json!([cursor]);
-            stream["is_resumable"] = json!(true);
         }
         stream
+    }
+
+    /// The decoder of this stream's pages.
+    pub(crate) fn codec(&self) -> codec::Codec {
+        codec::Codec::new(
+            self.name,
+            &(self.schema)(),
+            self.envelope,
+            self.transform,
+            self.primary_key,
+            self.cursor_field(),
+        )
     }
 }
 
@@ -137,6 +165,7 @@ fn session_params(config: &Config) -> Vec<(&'static str, String)> {
     let mut params = vec![("timestamp-precision", "milliseconds".to_string())];
     for (on, name) in [
         (config.include_session_messages, "include-messages"),
+        (config.include_session_variables, "include-variables"),
         (config.include_session_events, "include-events"),
         (config.include_session_ai_analysis, "include-ai-analysis"),
     ] {
@@ -147,157 +176,188 @@ fn session_params(config: &Config) -> Vec<(&'static str, String)> {
     params
 }
 
+const ID: &[&str] = &["id"];
+
 /// The table.
-pub static STREAMS: [StreamDef; 9] = [
+pub(crate) static STREAMS: [StreamDef; 9] = [
     StreamDef {
         name: "chats",
         path: "/chats",
-        pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules {
-            recent_days: 7,
-            filter_by_cursor: false,
-            page_size: 250,
-            listed_when_finished: false,
-        }),
-        cursor_field: Some("lastUserMessageDatetime"),
-        primary_key: "chat_id",
+        mode: ReadMode::Windowed {
+            cursor: "lastUserMessageDatetime",
+            rules: WindowRules {
+                recent: RecentWindow::Documented { days: 7 },
+                filter_by_cursor: false,
+                page_size: 250,
+                listed_when_finished: false,
+            },
+        },
+        primary_key: &["chat_id"],
         rate_limit: RateLimit::per_second(3),
         uses_lookback: false,
         params: no_params,
-        codec: &Codec::<ChatItem>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::FlattenChat,
         schema: record_schema_for::<ChatRecord>,
     },
     StreamDef {
         name: "messages",
         path: "/messages",
-        pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules {
-            recent_days: 3,
-            filter_by_cursor: true,
-            page_size: 1500,
-            listed_when_finished: false,
-        }),
-        cursor_field: Some("creationTime"),
-        primary_key: "id",
+        mode: ReadMode::Windowed {
+            cursor: "creationTime",
+            rules: WindowRules {
+                recent: RecentWindow::Documented { days: 3 },
+                filter_by_cursor: true,
+                page_size: 1500,
+                listed_when_finished: false,
+            },
+        },
+        primary_key: ID,
         rate_limit: RateLimit::per_second(5),
         uses_lookback: false,
         params: message_params,
-        codec: &Codec::<MessageItem>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::FlattenChat,
         schema: record_schema_for::<MessageRecord>,
     },
     StreamDef {
         name: "sessions",
         path: "/sessions",
-        pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules {
-            recent_days: 7,
-            filter_by_cursor: true,
-            page_size: 500,
-            listed_when_finished: true,
-        }),
-        cursor_field: Some("creationTime"),
-        primary_key: "id",
+        mode: ReadMode::Windowed {
+            cursor: "creationTime",
+            rules: WindowRules {
+                recent: RecentWindow::Documented { days: 7 },
+                filter_by_cursor: true,
+                page_size: 500,
+                listed_when_finished: true,
+            },
+        },
+        primary_key: ID,
         rate_limit: RateLimit::per_second(5),
         uses_lookback: false,
         params: session_params,
-        codec: &Codec::<SessionFields>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::AddSessionChatId,
         schema: record_schema_for::<SessionRecord>,
     },
     StreamDef {
         name: "calls",
         path: "/calls",
-        pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Windowed(WindowRules {
-            recent_days: 7,
-            filter_by_cursor: true,
-            page_size: 250,
-            listed_when_finished: false,
-        }),
-        cursor_field: Some("creationDatetime"),
-        primary_key: "id",
+        mode: ReadMode::Windowed {
+            cursor: "creationDatetime",
+            rules: WindowRules {
+                recent: RecentWindow::Undocumented { assumed_days: 7 },
+                filter_by_cursor: true,
+                page_size: 250,
+                listed_when_finished: false,
+            },
+        },
+        primary_key: ID,
         rate_limit: RateLimit::per_second(5),
         uses_lookback: true,
         params: no_params,
-        codec: &Codec::<CallItem>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::FlattenChat,
         schema: record_schema_for::<CallRecord>,
     },
     StreamDef {
         name: "contacts",
         path: "/contacts",
-        pagination: Pagination::NextPageToken("next-page-token"),
-        mode: ReadMode::Everything,
-        cursor_field: None,
-        primary_key: "id",
+        mode: ReadMode::List { token_param: Some("next-page-token") },
+        primary_key: ID,
         rate_limit: RateLimit::per_second(3),
         uses_lookback: false,
         params: no_params,
-        codec: &Codec::<ContactRecord>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
         schema: record_schema_for::<ContactRecord>,
     },
     StreamDef {
         name: "agents",
         path: "/agents",
-        pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Everything,
-        cursor_field: None,
-        primary_key: "id",
+        mode: ReadMode::List { token_param: None },
+        primary_key: ID,
         rate_limit: RateLimit::per_second(200),
         uses_lookback: false,
         params: no_params,
-        codec: &Codec::<AgentRecord>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
         schema: record_schema_for::<AgentRecord>,
     },
     StreamDef {
         name: "channels",
         path: "/channels",
-        pagination: Pagination::Single,
-        mode: ReadMode::Everything,
-        cursor_field: None,
-        primary_key: "id",
+        mode: ReadMode::Single,
+        primary_key: ID,
         rate_limit: RateLimit::per_second(1),
         uses_lookback: false,
         params: no_params,
-        codec: &Codec::<ChannelRecord>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::RemoveSecrets,
         schema: record_schema_for::<ChannelRecord>,
     },
     StreamDef {
         name: "intents",
         path: "/intents",
-        pagination: Pagination::NextPageUrl,
-        mode: ReadMode::Everything,
-        cursor_field: None,
-        primary_key: "id",
+        mode: ReadMode::List { token_param: None },
+        primary_key: ID,
         rate_limit: RateLimit::per_second(1),
         uses_lookback: false,
         params: no_params,
-        codec: &Codec::<IntentRecord>::new(Envelope::Items),
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
         schema: record_schema_for::<IntentRecord>,
     },
     StreamDef {
         name: "tickets",
         path: "/tickets",
-        pagination: Pagination::LimitOffset { limit: 500 },
-        mode: ReadMode::DaysBeforeNow,
-        cursor_field: Some("creationTime"),
-        primary_key: "id",
+        mode: ReadMode::RecentList { cursor: "creationTime", limit: 500 },
+        primary_key: ID,
         rate_limit: RateLimit { requests: 60, per: Duration::from_secs(60) },
         uses_lookback: true,
         params: no_params,
-        codec: &Codec::<TicketRecord>::new(Envelope::Tickets),
+        envelope: Envelope::Key("tickets"),
+        transform: Transform::None,
         schema: record_schema_for::<TicketRecord>,
     },
 ];
 
 /// Looks a stream up by name.
-pub fn find(name: &str) -> Option<&'static StreamDef> {
+pub(crate) fn find(name: &str) -> Option<&'static StreamDef> {
     STREAMS.iter().find(|s| s.name == name)
 }
 
 /// The `discover` catalog.
-pub fn catalog() -> Value {
+pub(crate) fn catalog() -> Value {
     json!({ "streams": STREAMS.iter().map(StreamDef::airbyte_stream).collect::<Vec<_>>() })
 }
 
 /// The longest window: the API refuses a `from`/`to` range over one calendar month (28 days in
 /// February), and requests reach one second beyond each end of their window.
-pub const MAX_WINDOW: TimeDelta = TimeDelta::days(27);
+pub(crate) const MAX_WINDOW: TimeDelta = TimeDelta::days(27);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stream_decodes_with_its_own_schema() {
+        for def in &STREAMS {
+            let codec = def.codec();
+            let page = codec.decode(br#"{"items":[],"tickets":[],"total":0}"#);
+            assert!(page.is_ok(), "{}: {page:?}", def.name);
+            let schema = (def.schema)();
+            for key in def.primary_key.iter().chain(def.cursor_field().as_ref()) {
+                assert!(schema["properties"].get(*key).is_some(), "{}: `{key}` is not in the schema", def.name);
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names: Vec<_> = STREAMS.iter().map(|s| s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), STREAMS.len());
+    }
+}

@@ -1,0 +1,242 @@
+//! Reading pages: one page fetched, decoded, filtered and handed to the output; a list of pages
+//! followed through its next-page links, never endlessly.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+
+use reqwest::Url;
+
+use super::dedupe::Dedupe;
+use super::output::Event;
+use super::stream::StreamCtx;
+use crate::error::Error;
+use crate::http::{Failed, Origin};
+use crate::input::shorten;
+use crate::protocol::LogLevel;
+use crate::streams::shape::Report;
+use crate::time::Span;
+
+/// Pages in a row that bring only records already seen before the list is declared stuck.
+const MAX_STALE_PAGES: u32 = 3;
+/// Empty pages in a row that still point further before the list is declared stuck.
+const MAX_EMPTY_PAGES: u32 = 30;
+
+/// Which records of a page are kept by time.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Filter {
+    /// Keep records whose cursor lies in one of these spans; `None` keeps everything.
+    spans: Option<Vec<Span>>,
+}
+
+impl Filter {
+    pub(crate) fn everything() -> Filter {
+        Filter { spans: None }
+    }
+
+    pub(crate) fn within(spans: Vec<Span>) -> Filter {
+        Filter { spans: Some(spans) }
+    }
+}
+
+/// What happened to a page's records.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PageStats {
+    pub(crate) items: u64,
+    pub(crate) emitted: u64,
+    /// Records whose cursor lies outside the span read (requests are wider on purpose).
+    pub(crate) outside: u64,
+    /// Records already emitted (a repeated page, a neighbouring window).
+    pub(crate) duplicates: u64,
+    /// Records emitted without a readable cursor value.
+    pub(crate) without_cursor: u64,
+    /// Records emitted without their primary key (they cannot be deduplicated).
+    pub(crate) without_key: u64,
+    /// The earliest cursor among the records emitted.
+    pub(crate) oldest: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl PageStats {
+    pub(crate) fn add(&mut self, other: PageStats) {
+        self.oldest = match (self.oldest, other.oldest) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.items += other.items;
+        self.emitted += other.emitted;
+        self.outside += other.outside;
+        self.duplicates += other.duplicates;
+        self.without_cursor += other.without_cursor;
+        self.without_key += other.without_key;
+    }
+}
+
+/// One page's outcome.
+pub(crate) struct PageRead {
+    pub(crate) stats: PageStats,
+    pub(crate) next_page: Option<String>,
+    pub(crate) total: Option<u64>,
+}
+
+/// Fetches one page and hands the records `filter` and `dedupe` keep to the output. The page
+/// is atomic: nothing of it goes out unless its whole body parsed.
+pub(crate) async fn read_page(
+    ctx: &StreamCtx,
+    url: &Url,
+    origin: Origin,
+    filter: &Filter,
+    dedupe: &mut Dedupe,
+) -> Result<PageRead, Failed> {
+    let codec = &ctx.codec;
+    let (mut page, permit) = ctx.endpoint.fetch(url, origin, &mut |body| codec.decode(body)).await?;
+    let mut stats = PageStats { items: page.records.len() as u64, ..PageStats::default() };
+    page.retain(|note| {
+        if let Some(spans) = &filter.spans {
+            match note.cursor {
+                Some(t) if !spans.iter().any(|s| s.contains(t)) => {
+                    stats.outside += 1;
+                    return false;
+                }
+                Some(_) => {}
+                // The API placed it here; without a time of its own, dropping it would lose it.
+                None => stats.without_cursor += 1,
+            }
+        }
+        match note.key {
+            Some(key) if !dedupe.is_new(key) => {
+                stats.duplicates += 1;
+                false
+            }
+            Some(_) => true,
+            None => {
+                stats.without_key += 1;
+                true
+            }
+        }
+    });
+    dedupe.page_done();
+    stats.emitted = page.records.len() as u64;
+    stats.oldest = page.records.iter().filter_map(|n| n.cursor).min();
+    ctx.add_report(std::mem::take(&mut page.report));
+    let (next_page, total) = (page.next_page.take(), page.total);
+    ctx.out.send(Event::Page { stream: ctx.index, records: stats.emitted, lines: page.lines, permit: Some(permit) })?;
+    Ok(PageRead { stats, next_page, total })
+}
+
+/// Follows a list of pages from `first` to its end. `on_page` runs after each page has been
+/// handed to the output, with the next page's link (`None` after the last).
+pub(crate) async fn follow(
+    ctx: &StreamCtx,
+    first: Url,
+    origin: Origin,
+    filter: &Filter,
+    dedupe: &mut Dedupe,
+    mut on_page: impl FnMut(&PageStats, Option<&str>) -> Result<(), Error>,
+) -> Result<PageStats, Failed> {
+    let mut url = first.clone();
+    let mut origin = origin;
+    let mut seen: HashSet<u64> = HashSet::from([link_hash(url.as_str())]);
+    let (mut stale, mut empty) = (0, 0);
+    let mut totals = PageStats::default();
+    loop {
+        let page = read_page(ctx, &url, origin, filter, dedupe).await?;
+        let stats = page.stats;
+        totals.add(stats);
+        on_page(&stats, page.next_page.as_deref())?;
+        let Some(next) = page.next_page else { return Ok(totals) };
+        stale = if stats.items > 0 && stats.items == stats.duplicates { stale + 1 } else { 0 };
+        if stale >= MAX_STALE_PAGES {
+            return Err(stuck(ctx, "kept returning records it had already returned").into());
+        }
+        empty = if stats.items == 0 { empty + 1 } else { 0 };
+        if empty > MAX_EMPTY_PAGES {
+            return Err(stuck(
+                ctx,
+                &format!("returned more than {MAX_EMPTY_PAGES} empty pages in a row that still pointed further"),
+            )
+            .into());
+        }
+        url = next_url(ctx, &first, &next)?;
+        origin = Origin::Link;
+        if !seen.insert(link_hash(url.as_str())) {
+            return Err(stuck(ctx, "pointed the next page back at a page it had already returned").into());
+        }
+    }
+}
+
+fn link_hash(link: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    link.hash(&mut h);
+    h.finish()
+}
+
+fn stuck(ctx: &StreamCtx, what: &str) -> Error {
+    Error::system(format!(
+        "Botmaker's pagination for stream '{}' {what}, so the connector stopped instead of reading forever. Retry the sync later; if it persists, report it to Botmaker support.",
+        ctx.def.name
+    ))
+}
+
+/// The address of the next page: a link is followed as-is (on api_url's host only); anything
+/// else is a token sent back in the endpoint's token parameter, where it has one.
+pub(crate) fn next_url(ctx: &StreamCtx, first: &Url, next: &str) -> Result<Url, Error> {
+    let link = Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+    match (link, ctx.token_param()) {
+        (Some(url), _) => {
+            ctx.endpoint.check_link(&url)?;
+            Ok(url)
+        }
+        (None, Some(param)) => {
+            let mut url = first.clone();
+            url.query_pairs_mut().append_pair(param, next);
+            Ok(url)
+        }
+        (None, None) => Err(Error::system(format!(
+            "Botmaker returned a nextPage for stream '{}' that is not a URL ({:?}), so the next page cannot be requested. Retry the sync later; if it persists, report it to Botmaker support.",
+            ctx.def.name,
+            shorten(next)
+        ))),
+    }
+}
+
+/// Logs what is worth knowing about a stream's records once it is done.
+pub(crate) fn log_summary(ctx: &StreamCtx, stats: &PageStats, repeats_expected: bool) {
+    let def = ctx.def;
+    if stats.without_cursor > 0 {
+        ctx.out.log(
+            LogLevel::Warn,
+            format!(
+                "{}: {} records had no readable {} and were emitted as the API returned them.",
+                def.name,
+                stats.without_cursor,
+                def.cursor_field().unwrap_or("cursor")
+            ),
+        );
+    }
+    if stats.without_key > 0 {
+        let key = def.primary_key.join("`, `");
+        ctx.out.log(
+            LogLevel::Warn,
+            format!(
+                "{}: {} records had no `{key}` (the primary key) and were emitted as the API returned them; destinations deduplicating on it cannot tell them apart.",
+                def.name, stats.without_key
+            ),
+        );
+    }
+    if stats.duplicates > 0 && !repeats_expected {
+        ctx.out.log(
+            LogLevel::Info,
+            format!(
+                "{}: {} records came back twice (from neighbouring windows or a repeated page) and were emitted once.",
+                def.name, stats.duplicates
+            ),
+        );
+    }
+    let report = ctx.take_report();
+    log_report(ctx, &report);
+}
+
+fn log_report(ctx: &StreamCtx, report: &Report) {
+    for (warn, line) in report.lines(ctx.def.name) {
+        ctx.out.log(if warn { LogLevel::Warn } else { LogLevel::Info }, line);
+    }
+}

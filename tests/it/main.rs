@@ -1,0 +1,14 @@
+//! Integration tests: the real `source-botmaker` binary, run against the project's Botmaker
+//! mock (`botmaker-mock`) on 127.0.0.1, as a user or the Airbyte platform would run it. One
+//! test binary, so the suite links once.
+
+mod common;
+
+mod cli;
+mod docs_page;
+mod hostile;
+mod incremental;
+mod metadata;
+mod read;
+mod resilience;
+mod snapshots;
