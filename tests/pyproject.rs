@@ -2,19 +2,20 @@
 //! agree with `Cargo.toml`: the same version, license and description, the package name PyAirbyte
 //! looks the installed version up by, and the connector's binary as the wheel's executable.
 //!
-//! No TOML crate is added for this: `pyproject.toml` is kept to `[table]` headers, `key = "string"`,
-//! `key = true|false` and arrays of strings (which may span lines), which the small reader below
-//! understands.
+//! No TOML crate is added for this: the small reader below understands `[table]` headers,
+//! `key = "string"`, `key = true|false` and arrays of strings (which may span lines); any other
+//! value (numbers, inline tables, arrays of them) must fit on its own lines and is kept as raw text.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// A value in the TOML subset: a string, a boolean or an array of strings.
+/// A value in the TOML subset: a string, a boolean, an array of strings, or anything else as text.
 #[derive(Debug, PartialEq)]
 enum Value {
     Str(String),
     Bool(bool),
     List(Vec<String>),
+    Other(String),
 }
 
 /// Tables of the TOML subset: `{table name: {key: value}}`; keys before any header are in "".
@@ -67,16 +68,16 @@ fn parse_toml(text: &str) -> Tables {
                 body.push(' ');
                 body.push_str(more);
             }
-            // Without the trailing comma, the items are a JSON array's.
+            // Without the trailing comma, an array of strings is a JSON array.
             let body = body.trim_end().strip_suffix(']').unwrap().trim_end();
             let items = format!("[{}]", body.strip_suffix(',').unwrap_or(body));
-            Value::List(
-                serde_json::from_str(&items).unwrap_or_else(|e| panic!("line {number}: an array of strings: {e}")),
-            )
+            serde_json::from_str(&items).map(Value::List).unwrap_or(Value::Other(items))
         } else if let Ok(flag) = value.parse::<bool>() {
             Value::Bool(flag)
-        } else {
+        } else if value.starts_with('"') {
             Value::Str(string(value, number))
+        } else {
+            Value::Other(value.to_string())
         };
         let previous = tables.entry(table.clone()).or_default().insert(key.clone(), value);
         assert!(previous.is_none(), "line {number}: `{key}` is defined twice in [{table}]");
@@ -92,20 +93,23 @@ fn pyproject() -> Tables {
 fn str_value<'a>(tables: &'a Tables, table: &str, key: &str) -> Option<&'a str> {
     match tables.get(table)?.get(key)? {
         Value::Str(s) => Some(s),
-        _ => panic!("pyproject.toml [{table}] {key} must be a string"),
+        other => panic!("pyproject.toml [{table}] {key} must be a string, not {other:?}"),
     }
 }
 
 #[test]
 fn toml_reader_understands_the_subset() {
     let tables = parse_toml(
-        "top = \"x\"\n[a]\nname = \"n # not a comment\" # a comment\n\"quoted key\" = \"v\"\nflag = true\n\
+        "top = \"x\"\n[a]\nname = \"n # not a comment\" # a comment\n\"quoted key\" = \"v\"\nflag = true\nn = 3\n\
+         tables = [{ path = \"a,b\", format = \"sdist\" }]\n\
          list = [\"one\", \"t,wo\"]\n[b.c]\nlong = [\n  \"x\",\n  \"y\",\n]\nempty = []\n",
     );
     assert_eq!(tables[""]["top"], Value::Str("x".into()));
     assert_eq!(tables["a"]["name"], Value::Str("n # not a comment".into()));
     assert_eq!(tables["a"]["quoted key"], Value::Str("v".into()));
     assert_eq!(tables["a"]["flag"], Value::Bool(true));
+    assert_eq!(tables["a"]["n"], Value::Other("3".into()));
+    assert!(matches!(&tables["a"]["tables"], Value::Other(text) if text.contains("format")));
     assert_eq!(tables["a"]["list"], Value::List(vec!["one".into(), "t,wo".into()]));
     assert_eq!(tables["b.c"]["long"], Value::List(vec!["x".into(), "y".into()]));
     assert_eq!(tables["b.c"]["empty"], Value::List(vec![]));
