@@ -31,7 +31,7 @@ import urllib.request
 from importlib.metadata import version
 
 import airbyte as ab
-from airbyte.exceptions import AirbyteConnectorFailedError
+from airbyte.exceptions import AirbyteConnectorFailedError, AirbyteConnectorInstallationError
 
 REPORT: list[str] = []
 
@@ -134,7 +134,12 @@ def main() -> int:
         "long_term_search": True,
     }
     if args.pip_url:
-        source = ab.get_source("source-botmaker", config=config, pip_url=args.pip_url, streams="*")
+        try:
+            source = ab.get_source("source-botmaker", config=config, pip_url=args.pip_url, streams="*")
+        except AirbyteConnectorInstallationError as error:
+            # The installer's own output is on the cause (PyAirbyte's AirbyteSubprocessFailedError).
+            say(f"\nFAILED: PyAirbyte could not install {args.pip_url}: {error}\n{error.__cause__ or ''}")
+            return 1
         problem = check_pip_install(source.executor, args.expect_version)
         if problem:
             say(f"\nFAILED: {problem}")
