@@ -3,10 +3,13 @@
 # Debian mirror, crates.io, rustup and PyPI):
 #   1. image        acceptance-tests/build-image.sh    static binary + runtime stage of the Dockerfile, <= 15 MB
 #   2. container    acceptance-tests/container-smoke.sh  spec/check/discover/read in the image vs the mock
-#   3. python venv  airbyte-cdk + PyAirbyte, pinned (acceptance-tests/requirements.txt, constraints.txt);
-#                   created in the background during step 1
-#   4. cdk tests    acceptance-tests/run-cdk-tests.sh  airbyte-cdk's standard tests on the image
-#   5. pyairbyte    acceptance-tests/run-pyairbyte.sh  PyAirbyte -> DuckDB, row counts vs the mock
+#   3. wheel        scripts/build-wheel.sh             the image's binary as a pip wheel (maturin), size
+#   4. python venv  airbyte-cdk + PyAirbyte, pinned (acceptance-tests/requirements.txt, constraints.txt);
+#                   created in the background during steps 1-3
+#   5. cdk tests    acceptance-tests/run-cdk-tests.sh  airbyte-cdk's standard tests on the image
+#   6. pyairbyte    acceptance-tests/run-pyairbyte.sh  PyAirbyte -> DuckDB, row counts vs the mock
+#   7. wheel check  acceptance-tests/run-wheel.sh      the wheel in a fresh venv (spec), and PyAirbyte
+#                   by pip_url -> DuckDB, row counts vs the mock
 # Idempotent; apt/pip/cargo/podman output goes to acceptance-tests/.work/logs and is shown on failure.
 # A failed image build stops here; otherwise every step runs and the script fails at the end if
 # any step failed.
@@ -73,9 +76,11 @@ if [ "$failed" -ne 0 ]; then
 fi
 export SKIP_IMAGE_BUILD=1 SKIP_CARGO_BUILD=1
 step container bash "$AT/container-smoke.sh"
+step wheel bash scripts/build-wheel.sh
 step "python venv" wait_venv
 step "cdk tests" bash "$AT/run-cdk-tests.sh"
 step pyairbyte bash "$AT/run-pyairbyte.sh"
+step "wheel check" env SKIP_WHEEL_BUILD=1 bash "$AT/run-wheel.sh"
 summary
 echo ":::: packaging took $(($(date +%s) - total_start)) s"
 if [ "$failed" -ne 0 ]; then

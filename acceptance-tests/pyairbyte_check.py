@@ -3,7 +3,10 @@
 compares the cached row counts with the mock's ground truth.
 
 Run by run-pyairbyte.sh (which starts the mock and sets AIRBYTE_OFFLINE_MODE=1, DO_NOT_TRACK=1 and
-a temporary AIRBYTE_PROJECT_DIR). Two reads:
+a temporary AIRBYTE_PROJECT_DIR) with the binary as --executable (`local_executable=`), and by
+run-wheel.sh with the wheel as --pip-url (`pip_url=`: PyAirbyte creates a virtual environment in
+the project dir, installs the wheel into it and runs the `source-botmaker` it put there; this
+script checks that it did, and the installed version with --expect-version). Two reads:
   1. the first sync: every stream, incremental where supported; the cache must then hold exactly
      the mock's count of each stream;
   2. a second sync with the state PyAirbyte kept: incremental streams re-read only what is not
@@ -39,7 +42,7 @@ from importlib.metadata import version
 import airbyte as ab
 import sqlalchemy.exc
 from airbyte._util.name_normalizers import LowerCaseNormalizer
-from airbyte.exceptions import AirbyteConnectorFailedError
+from airbyte.exceptions import AirbyteConnectorFailedError, AirbyteConnectorInstallationError
 from airbyte.shared.sql_processor import SQLRuntimeError
 
 REPORT: list[str] = []
@@ -222,9 +225,34 @@ def explain(error: AirbyteConnectorFailedError) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def check_pip_install(executor: object, expect_version: str | None) -> str | None:
+    """With pip_url: the connector must run from the virtual environment PyAirbyte created in the
+    project dir, with the expected version installed. Returns what is wrong, or None."""
+    from airbyte._executors.python import VenvExecutor
+    from airbyte.constants import NO_UV
+
+    if not isinstance(executor, VenvExecutor):
+        return f"PyAirbyte chose {type(executor).__name__}, not its pip/venv installer"
+    command = executor._cli  # the connector command PyAirbyte runs (airbyte 0.71.3)
+    venv_bin = executor.interpreter_path.parent
+    project = os.path.realpath(os.environ["AIRBYTE_PROJECT_DIR"])
+    if command != [str(venv_bin / "source-botmaker")] or not os.path.realpath(venv_bin).startswith(project + os.sep):
+        return f"PyAirbyte runs {command}, not source-botmaker from a virtual environment in {project}"
+    if not os.access(command[0], os.X_OK):
+        return f"{command[0]} is not an executable file"
+    installed = executor.get_installed_version(raise_on_error=True, recheck=True)
+    if expect_version and installed != expect_version:
+        return f"the installed airbyte-source-botmaker is version {installed}, expected {expect_version}"
+    say(f"install: airbyte-source-botmaker {installed} by {'pip' if NO_UV else 'uv'} into {venv_bin.parent}")
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--executable", required=True, help="the source-botmaker binary")
+    install = parser.add_mutually_exclusive_group(required=True)
+    install.add_argument("--executable", help="the source-botmaker binary (local_executable=)")
+    install.add_argument("--pip-url", help="what PyAirbyte pip-installs (pip_url=), e.g. the wheel's path")
+    parser.add_argument("--expect-version", help="with --pip-url: the version the install must report")
     parser.add_argument("--api-url", required=True, help="the mock's base URL (…/v2.0)")
     parser.add_argument("--token", required=True)
     parser.add_argument("--start-date", required=True)
@@ -249,13 +277,25 @@ def main() -> int:
         "api_url": args.api_url,
         "long_term_search": True,
     }
-    source = ab.get_source(
-        "source-botmaker",
-        config=config,
-        local_executable=args.executable,
-        streams="*",
-        install_if_missing=False,
-    )
+    if args.pip_url:
+        try:
+            source = ab.get_source("source-botmaker", config=config, pip_url=args.pip_url, streams="*")
+        except AirbyteConnectorInstallationError as error:
+            # The installer's own output is on the cause (PyAirbyte's AirbyteSubprocessFailedError).
+            say(f"\nFAILED: PyAirbyte could not install {args.pip_url}: {error}\n{error.__cause__ or ''}")
+            return 1
+        problem = check_pip_install(source.executor, args.expect_version)
+        if problem:
+            say(f"\nFAILED: {problem}")
+            return 1
+    else:
+        source = ab.get_source(
+            "source-botmaker",
+            config=config,
+            local_executable=args.executable,
+            streams="*",
+            install_if_missing=False,
+        )
     source.check()
     say("check: SUCCEEDED")
     available = sorted(source.get_available_streams())

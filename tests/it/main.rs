@@ -9,6 +9,7 @@ mod docs_page;
 mod hostile;
 mod incremental;
 mod metadata;
+mod pyproject;
 mod read;
 mod resilience;
 mod snapshots;
