@@ -113,14 +113,12 @@ impl MockServer {
 
     /// Every API request so far (control endpoints excluded), in arrival order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        let mut v = self.shared.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        v.sort_by_key(|r| r.seq);
-        v
+        self.shared.log.entries()
     }
 
     /// Empties the request log and the `/_mock/requests/summary` counters.
     pub fn clear_requests(&self) {
-        self.shared.clear_log();
+        self.shared.log.clear();
     }
 
     pub fn set_faults(&self, f: FaultConfig) {

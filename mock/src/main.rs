@@ -5,7 +5,7 @@
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -122,49 +122,100 @@ fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("not an RFC 3339 datetime ({e}): {s:?}"))
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let mut counts = StreamCounts::with_scale(cli.scale);
-    for (s, n) in &cli.counts {
-        counts.set(*s, *n);
+impl Cli {
+    fn config(&self) -> MockConfig {
+        let mut counts = StreamCounts::with_scale(self.scale);
+        for (s, n) in &self.counts {
+            counts.set(*s, *n);
+        }
+        MockConfig {
+            seed: self.seed,
+            counts,
+            span_days: self.span_days,
+            anchor: self.anchor,
+            token: self.token.clone(),
+            host: self.host,
+            port: self.port,
+            rate_limits: !self.no_rate_limits,
+            rate_limit_retry_after: self.rate_limit_retry_after,
+            latency: Latency { base_ms: self.latency_ms, jitter_ms: self.jitter_ms },
+            faults: FaultConfig {
+                p_429: self.fault_429,
+                retry_after: self.retry_after,
+                p_5xx: self.fault_5xx,
+                p_reset: self.fault_reset,
+                p_malformed: self.fault_malformed,
+                p_body_cut: self.fault_body_cut,
+                p_slow: self.fault_slow,
+                slow_ms: self.slow_ms,
+            },
+        }
     }
-    let config = MockConfig {
-        seed: cli.seed,
-        counts,
-        span_days: cli.span_days,
-        anchor: cli.anchor,
-        token: cli.token.clone(),
-        host: cli.host,
-        port: cli.port,
-        rate_limits: !cli.no_rate_limits,
-        rate_limit_retry_after: cli.rate_limit_retry_after,
-        latency: Latency { base_ms: cli.latency_ms, jitter_ms: cli.jitter_ms },
-        faults: FaultConfig {
-            p_429: cli.fault_429,
-            retry_after: cli.retry_after,
-            p_5xx: cli.fault_5xx,
-            p_reset: cli.fault_reset,
-            p_malformed: cli.fault_malformed,
-            p_body_cut: cli.fault_body_cut,
-            p_slow: cli.fault_slow,
-            slow_ms: cli.slow_ms,
-        },
-    };
-    let server = MockServer::start(config.clone())?;
-    let url = server.base_url();
-    // The file first (written atomically), then the line: whichever a script waits for, both
-    // are in place once it appears.
-    if let Some(path) = &cli.url_file {
+}
+
+/// Tells scripts where the mock listens: the URL file first (written atomically), then the
+/// stdout line, so whichever a script waits for, both are in place once it appears.
+fn announce(url: &str, url_file: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = url_file {
         let tmp = path.with_extension("tmp-botmaker-mock");
         std::fs::write(&tmp, format!("{url}\n"))
             .and_then(|()| std::fs::rename(&tmp, path))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "botmaker-mock listening on {url}")?;
-        out.flush()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "botmaker-mock listening on {url}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// SIGINT and SIGTERM, listened for from before the mock announces itself: a script that
+/// signals right after reading the URL line stops it cleanly instead of killing it.
+struct Shutdown {
+    rt: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    signals: [tokio::signal::unix::Signal; 2],
+}
+
+impl Shutdown {
+    fn listen() -> anyhow::Result<Shutdown> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        #[cfg(unix)]
+        let signals = {
+            use tokio::signal::unix::{signal, SignalKind};
+            let _guard = rt.enter();
+            [signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?]
+        };
+        Ok(Shutdown {
+            rt,
+            #[cfg(unix)]
+            signals,
+        })
     }
+
+    /// Blocks until one of the signals arrives.
+    fn wait(self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        {
+            let [mut int, mut term] = self.signals;
+            self.rt.block_on(async {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        self.rt.block_on(tokio::signal::ctrl_c())?;
+        Ok(())
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config();
+    let shutdown = Shutdown::listen()?;
+    let server = MockServer::start(config.clone())?;
+    announce(&server.base_url(), cli.url_file.as_deref())?;
     eprintln!(
         "botmaker-mock: seed {} span {} days anchor {} token {:?} rate limits {}",
         config.seed,
@@ -176,24 +227,8 @@ fn main() -> anyhow::Result<()> {
     for s in Stream::ALL {
         eprintln!("  {:<9} {}", s.name(), server.count_all(s));
     }
-
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    rt.block_on(async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate())?;
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term.recv() => {},
-            }
-        }
-        #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await?;
-        anyhow::Ok(())
-    })?;
+    shutdown.wait()?;
     eprintln!("botmaker-mock: shutting down");
-    drop(rt);
     server.shutdown();
     // Give in-flight responses a moment (the runtime is already told to stop).
     std::thread::sleep(Duration::from_millis(10));

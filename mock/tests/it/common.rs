@@ -3,7 +3,6 @@
 //! Hand-written over `TcpStream` (one connection per request, `Connection: close`) so tests can
 //! observe exactly what the server did: resets, bodies shorter than their `Content-Length`,
 //! non-JSON bodies.
-#![allow(dead_code)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -202,16 +201,6 @@ pub fn pk(stream: Stream, v: &Value) -> String {
         _ => &v["id"],
     };
     p.as_str().expect("primary key").to_string()
-}
-
-/// The time field the API filters a stream on (chats: lastUserMessageDatetime is the visible
-/// proxy; the real filter time is internal).
-pub fn time_field(stream: Stream) -> &'static str {
-    match stream {
-        Stream::Calls => "creationDatetime",
-        Stream::Chats => "lastUserMessageDatetime",
-        _ => "creationTime",
-    }
 }
 
 pub fn parse_time(v: &Value) -> DateTime<Utc> {

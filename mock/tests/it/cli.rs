@@ -1,13 +1,10 @@
 //! The `botmaker-mock` binary: first stdout line, `--url-file`, flags, clean exit on SIGTERM.
-#![cfg(unix)]
-
-mod common;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 
 #[test]
 fn binary_prints_its_url_serves_and_stops_on_sigterm() {
@@ -102,5 +99,34 @@ fn bad_flags_are_rejected() {
         "/_mock/counts",
     ] {
         assert!(text.contains(flag), "--help lacks {flag}");
+    }
+}
+
+/// Scripts stop the mock as soon as they are done with it, which may be right after it printed
+/// its URL: the signal handlers must already be in place then (the process exits 0 rather than
+/// being killed by the signal).
+#[test]
+fn sigterm_right_after_the_url_line_exits_cleanly() {
+    for _ in 0..5 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_botmaker-mock"))
+            .args(["--port", "0", "--scale", "100000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+        assert!(first.starts_with("botmaker-mock listening on "), "{first:?}");
+        let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let t = Instant::now();
+        let exit = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "no exit after SIGTERM");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert!(exit.success(), "{exit:?}");
     }
 }

@@ -1,13 +1,11 @@
 //! Walking every endpoint's pages returns exactly the ground truth: no gaps, no duplicates,
 //! same bytes, same order — at several scales, including an empty account.
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::*;
 use botmaker_mock::{MockServer, Stream};
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use serde_json::Value;
 
 /// Query string for a half-open window `[a, b)` given each endpoint's own inclusivity.
