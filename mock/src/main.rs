@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use botmaker_mock::{FaultConfig, Latency, MockConfig, MockServer, RetryAfterMode, Stream, StreamCounts};
+use botmaker_mock::{
+    FaultConfig, Latency, MockConfig, MockServer, NextPageKey, RetryAfterMode, Stream, StreamCounts, TimestampShape,
+    Variants,
+};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 
@@ -23,6 +26,8 @@ Endpoints (GET, header `access-token: <token>`; `Bearer <token>` is rejected wit
   /v2.0/agents 100/page 200 rps, /v2.0/intents 200/page 1 rps, /v2.0/channels unpaginated 1 rps
   /v2.0/tickets   {total, tickets}, limit 1..500 (50), offset, daysBeforeNow (60), 60/min
 Windows longer than one calendar month answer 400 INVALID_DATETIME_INTERVAL.
+Other readings of the docs (--empty-pages-every, --next-page-key, --numbers-as-strings,
+--strings-as-numbers, --timestamps, --lts-required, --no-recent-window) are off by default.
 Control (no auth): /_mock/health, /_mock/counts, /_mock/requests/summary.
 Exit: SIGINT or SIGTERM. See mock/README.md for every quirk.";
 
@@ -98,6 +103,55 @@ struct Cli {
     /// Also write the base URL to this file (for scripts).
     #[arg(long)]
     url_file: Option<PathBuf>,
+    /// API reading: every Nth page boundary serves an extra `"items": []` page that links on
+    /// (0 = off).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    empty_pages_every: u32,
+    /// API reading: the envelope key of next-page links: nextPage | nextPageURL | nextPageUrl.
+    #[arg(long, value_name = "KEY", default_value = "nextPage")]
+    next_page_key: NextPageKey,
+    /// API reading: one endpoint's next-page key, e.g. `--next-page-key-for intents=nextPageURL`
+    /// (repeatable; wins over --next-page-key).
+    #[arg(long = "next-page-key-for", value_name = "STREAM=KEY", value_parser = parse_key_for)]
+    next_page_key_for: Vec<(Stream, NextPageKey)>,
+    /// API reading: integer fields (tickets companyId, authorId, followBy; agents slots;
+    /// channels daysToExpire) arrive as JSON strings.
+    #[arg(long)]
+    numbers_as_strings: bool,
+    /// API reading: string fields holding canonical integers (contactId, wabaId, …) arrive as
+    /// JSON numbers.
+    #[arg(long)]
+    strings_as_numbers: bool,
+    /// API reading: record timestamps of the windowed endpoints and tickets as
+    /// rfc3339 | epoch-millis | epoch-seconds | zone-less | space | mixed.
+    #[arg(long, value_name = "SHAPE", default_value = "rfc3339")]
+    timestamps: TimestampShape,
+    /// API reading: these endpoints answer 400 LONG_TERM_SEARCH_PARAM_REQUIRED to any request
+    /// without long-term-search=true (comma list; without a value: chats,sessions).
+    #[arg(long, value_name = "STREAMS", num_args = 0..=1, default_missing_value = "chats,sessions")]
+    lts_required: Option<StreamList>,
+    /// API reading: these endpoints serve their whole history without long-term-search
+    /// (comma list; without a value: calls).
+    #[arg(long, value_name = "STREAMS", num_args = 0..=1, default_missing_value = "calls")]
+    no_recent_window: Option<StreamList>,
+}
+
+/// A comma-separated list of stream names.
+#[derive(Clone, Debug)]
+struct StreamList(Vec<Stream>);
+
+impl std::str::FromStr for StreamList {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',').filter(|x| !x.trim().is_empty()).map(str::parse).collect::<Result<_, _>>().map(StreamList)
+    }
+}
+
+fn parse_key_for(s: &str) -> Result<(Stream, NextPageKey), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected STREAM=KEY, got {s:?}"))?;
+    let stream: Stream = k.parse().map_err(|e: anyhow::Error| e.to_string())?;
+    let key: NextPageKey = v.parse().map_err(|e: anyhow::Error| e.to_string())?;
+    Ok((stream, key))
 }
 
 fn parse_count(s: &str) -> Result<(Stream, u64), String> {
@@ -149,6 +203,20 @@ impl Cli {
                 p_slow: self.fault_slow,
                 slow_ms: self.slow_ms,
             },
+            variants: self.variants(),
+        }
+    }
+
+    fn variants(&self) -> Variants {
+        Variants {
+            empty_pages_every: self.empty_pages_every,
+            next_page_key: self.next_page_key,
+            next_page_key_for: self.next_page_key_for.clone(),
+            numbers_as_strings: self.numbers_as_strings,
+            strings_as_numbers: self.strings_as_numbers,
+            timestamps: self.timestamps,
+            lts_required: self.lts_required.clone().map(|l| l.0).unwrap_or_default(),
+            no_recent_window: self.no_recent_window.clone().map(|l| l.0).unwrap_or_default(),
         }
     }
 }
@@ -226,6 +294,9 @@ fn main() -> anyhow::Result<()> {
     );
     for s in Stream::ALL {
         eprintln!("  {:<9} {}", s.name(), server.count_all(s));
+    }
+    if config.variants != Variants::default() {
+        eprintln!("  API readings: {:?}", config.variants);
     }
     shutdown.wait()?;
     eprintln!("botmaker-mock: shutting down");

@@ -6,11 +6,13 @@ use super::query::Q;
 use super::response::{bad_param, Out};
 use super::scenarios::wrong_types;
 use super::token::Token;
-use super::Shared;
+use super::{Ctx, Shared};
 use crate::config::{Scenario, Stream};
 use crate::gen::{ref_channel_id, SessOpts};
+use crate::reshape::Reshape;
 use crate::store::{Filter, PageOut, PageSpec, Start};
 use crate::time::{now_ms, DAY};
+use crate::variants::NextPageKey;
 
 /// Values accepted by `chat-platform` (the spec's ChatPlatformQueryParam, plus instagram).
 pub(crate) const CHAT_PLATFORMS: [&str; 16] = [
@@ -34,21 +36,21 @@ pub(crate) const CHAT_PLATFORMS: [&str; 16] = [
 
 impl Shared {
     /// The endpoint handler: a pure read of the store.
-    pub(crate) fn endpoint(
-        &self,
-        s: Stream,
-        query: &[(String, String)],
-        scenario: Option<&Scenario>,
-        host: Option<&str>,
-    ) -> Out {
+    pub(crate) fn endpoint(&self, s: Stream, query: &[(String, String)], cx: &Ctx) -> Out {
         let q = Q(query);
         let mut out = match s {
-            Stream::Chats | Stream::Messages | Stream::Sessions | Stream::Calls => self.windowed(s, &q, scenario, host),
-            Stream::Contacts | Stream::Agents | Stream::Intents => self.listed(s, &q, scenario, host),
-            Stream::Channels => self.channels(&q, scenario),
-            Stream::Tickets => self.tickets(&q, scenario),
+            Stream::Chats | Stream::Messages | Stream::Sessions | Stream::Calls => self.windowed(s, &q, cx),
+            Stream::Contacts | Stream::Agents | Stream::Intents => self.listed(s, &q, cx),
+            Stream::Channels => self.channels(&q, cx.scenario),
+            Stream::Tickets => self.tickets(&q, cx.scenario),
         };
-        if out.status == 200 && scenario == Some(&Scenario::WrongTypes) {
+        if out.status != 200 {
+            return out;
+        }
+        if let Some(reshape) = Reshape::for_endpoint(s, cx.variants) {
+            out.body = reshape.apply(&out.body);
+        }
+        if cx.scenario == Some(&Scenario::WrongTypes) {
             out.body = wrong_types(s, &out.body);
         }
         out
@@ -67,7 +69,7 @@ impl Shared {
     }
 
     /// Contacts, agents, intents: full lists in index order.
-    fn listed(&self, s: Stream, q: &Q, scenario: Option<&Scenario>, host: Option<&str>) -> Out {
+    fn listed(&self, s: Stream, q: &Q, cx: &Ctx) -> Out {
         let tok = match self.page_token(q, token_param(s)) {
             Ok(t) => t,
             Err(e) => return e,
@@ -89,7 +91,7 @@ impl Shared {
             sess: SessOpts::EXPECTED,
             effective: vec![],
         };
-        self.paged(req, scenario, host)
+        self.paged(req, cx)
     }
 
     fn channels(&self, q: &Q, scenario: Option<&Scenario>) -> Out {
@@ -113,7 +115,7 @@ impl Shared {
             include_open: false,
             sess: SessOpts::EXPECTED,
         });
-        envelope(Stream::Channels, &page, None, scenario == Some(&Scenario::MissingItems))
+        envelope(Stream::Channels, &page, None, scenario == Some(&Scenario::MissingItems), NextPageKey::NextPage)
     }
 
     fn tickets(&self, q: &Q, scenario: Option<&Scenario>) -> Out {

@@ -17,7 +17,7 @@ mod token;
 mod windowed;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -27,6 +27,7 @@ use crate::config::{AuthOutcome, FaultConfig, Latency, LoggedRequest, MockConfig
 use crate::rng::Rng;
 use crate::store::Store;
 use crate::time::now_ms;
+use crate::variants::Variants;
 use faults::FaultDraw;
 use limits::{rate_limit, RateLimiter};
 use log::RequestLog;
@@ -51,6 +52,7 @@ pub(crate) struct Dynamic {
     pub rate_limits: bool,
     pub latency: Latency,
     pub scenarios: [Option<Scenario>; 9],
+    pub variants: Arc<Variants>,
 }
 
 pub(crate) struct Shared {
@@ -64,6 +66,14 @@ pub(crate) struct Shared {
     pub log: RequestLog,
     seq: AtomicU64,
     draws: AtomicU64,
+}
+
+/// What shapes a handler's answer besides the query: the endpoint's scenario, the host
+/// `nextPage` URLs are written for, and the API readings in force.
+pub(crate) struct Ctx<'a> {
+    pub scenario: Option<&'a Scenario>,
+    pub host: Option<&'a str>,
+    pub variants: &'a Variants,
 }
 
 /// How a request was answered, with what the request log records about it.
@@ -126,6 +136,7 @@ impl Shared {
                 rate_limits: cfg.rate_limits,
                 latency: cfg.latency,
                 scenarios: Default::default(),
+                variants: Arc::new(cfg.variants.clone()),
             }),
             cfg,
             store,
@@ -228,7 +239,8 @@ impl Shared {
             return Answer { reply: f.reply, status: f.status, items: 0, fault: Some(f.label), rate_limited: false };
         }
         let host = if self.host_from_request { api.req.host.as_deref() } else { None };
-        let out = self.endpoint(s, api.query, scenario.as_ref(), host);
+        let cx = Ctx { scenario: scenario.as_ref(), host, variants: &dynamic.variants };
+        let out = self.endpoint(s, api.query, &cx);
         let items = out.items;
         if let Some(f) = draw.damage(&out) {
             return Answer { reply: f.reply, status: f.status, items, fault: Some(f.label), rate_limited: false };

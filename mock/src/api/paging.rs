@@ -1,14 +1,16 @@
 //! `nextPage` pagination: serves one page from the store, builds the link to the next one
-//! (applying paging scenarios) and writes the `{items, nextPage}` envelope.
+//! (applying paging scenarios and the [`crate::Variants`] that insert empty pages or rename the
+//! key) and writes the `{items, nextPage}` envelope.
 
 use super::query::{pct_encode, Q};
 use super::response::Out;
 use super::token::Token;
-use super::Shared;
+use super::{Ctx, Shared};
 use crate::config::{Scenario, Stream};
 use crate::gen::SessOpts;
 use crate::json::push_str_lit;
 use crate::store::{Filter, PageOut, PageSpec, Start};
+use crate::variants::NextPageKey;
 
 /// Page sizes per endpoint (messages: the default of its `limit`).
 pub(crate) fn page_size(s: Stream) -> usize {
@@ -73,9 +75,18 @@ pub(crate) struct PageRequest<'a> {
 }
 
 impl Shared {
-    /// Serves one page and builds `nextPage` (applying paging scenarios).
-    pub(crate) fn paged(&self, req: PageRequest, scenario: Option<&Scenario>, host: Option<&str>) -> Out {
+    /// Serves one page and builds `nextPage` (applying paging scenarios and inserted empty
+    /// pages).
+    pub(crate) fn paged(&self, req: PageRequest, cx: &Ctx) -> Out {
         let s = req.stream;
+        let key = cx.variants.next_page_key_of(s);
+        let missing = cx.scenario == Some(&Scenario::MissingItems);
+        if let Some(tok) = req.token.as_ref().filter(|t| t.empty) {
+            // An inserted empty page: no records, and a link to where they resume.
+            let resume = Token { empty: false, ..tok.clone() };
+            let next = self.next_link(&req, &resume, cx.host);
+            return envelope(s, &PageOut::default(), Some(next), missing, key);
+        }
         let start_cursor = req.token.as_ref().and_then(|t| t.cursor.clone());
         let again = req.token.as_ref().is_some_and(|t| t.again);
         let page = self.store.page(&PageSpec {
@@ -93,30 +104,49 @@ impl Shared {
             include_open: req.include_open,
             sess: req.sess,
         });
-        let after = Token { epoch: req.now, again: false, cursor: page.last.clone() };
-        let same = Token { epoch: req.now, again: true, cursor: start_cursor };
+        let after = self.token_after(&req, &page, cx);
+        let same = Token { epoch: req.now, again: true, cursor: start_cursor, ..Token::default() };
         // Which position the next page starts from (None = no next page)...
-        let next_tok: Option<&Token> = match scenario {
+        let next_tok: Option<&Token> = match cx.scenario {
             Some(Scenario::NextPageLoop) => Some(&same),
             Some(Scenario::DuplicatePages) if !again => Some(&same),
             Some(Scenario::ForeignNextPage(_)) => Some(if page.more { &after } else { &same }),
             _ => page.more.then_some(&after),
         };
-        // ...and how it is written: a URL on our base, a foreign URL, junk, or (/contacts) a
-        // bare token to be sent back as `next-page-token`.
-        let next: Option<String> = match scenario {
+        // ...and how it is written: a link on our base, a foreign URL, or junk.
+        let next: Option<String> = match cx.scenario {
             Some(Scenario::NextPageNotUrl) => Some("%%% not a url".into()),
             Some(Scenario::ForeignNextPage(foreign)) => next_tok.map(|t| {
-                let url = self.next_url(&req, t, host);
+                let url = self.next_url(&req, t, cx.host);
                 let rest = url.strip_prefix("http://").unwrap_or(&url);
                 let path = rest.find('/').map(|p| &rest[p..]).unwrap_or("/");
                 format!("http://{foreign}{path}")
             }),
-            _ if s == Stream::Contacts => next_tok.map(|t| t.encode(self.cfg.seed)),
-            _ => next_tok.map(|t| self.next_url(&req, t, host)),
+            _ => next_tok.map(|t| self.next_link(&req, t, cx.host)),
         };
-        let missing = scenario == Some(&Scenario::MissingItems);
-        envelope(s, &page, next, missing)
+        envelope(s, &page, next, missing, key)
+    }
+
+    /// Where the page after `page` starts; with [`Variants::empty_pages_every`] on, it counts
+    /// the pages and makes every `n`th link lead to an inserted empty page first.
+    fn token_after(&self, req: &PageRequest, page: &PageOut, cx: &Ctx) -> Token {
+        let base = Token { epoch: req.now, cursor: page.last.clone(), ..Token::default() };
+        let every = cx.variants.empty_pages_every;
+        if every == 0 {
+            return base;
+        }
+        let pages = req.token.as_ref().and_then(|t| t.pages).unwrap_or(0).saturating_add(1);
+        Token { pages: Some(pages), empty: pages % every == 0, ..base }
+    }
+
+    /// The link to the page starting at `tok`: a bare token for /contacts (sent back as
+    /// `next-page-token`), an absolute URL elsewhere.
+    fn next_link(&self, req: &PageRequest, tok: &Token, host: Option<&str>) -> String {
+        if req.stream == Stream::Contacts {
+            tok.encode(self.cfg.seed)
+        } else {
+            self.next_url(req, tok, host)
+        }
     }
 
     /// The absolute URL of the page starting at `tok`: the request's parameters (effective
@@ -152,8 +182,8 @@ impl Shared {
     }
 }
 
-/// `{"items":[…],"nextPage":…}` with the endpoint's own last-page marker.
-pub(crate) fn envelope(s: Stream, page: &PageOut, next: Option<String>, missing_items: bool) -> Out {
+/// `{"items":[…],"nextPage":…}` with the endpoint's own last-page marker, the link under `key`.
+pub(crate) fn envelope(s: Stream, page: &PageOut, next: Option<String>, missing_items: bool, key: NextPageKey) -> Out {
     let mut body = String::with_capacity(page.body.len() + 200);
     body.push('{');
     if !missing_items {
@@ -161,25 +191,27 @@ pub(crate) fn envelope(s: Stream, page: &PageOut, next: Option<String>, missing_
         body.push_str(&page.body);
         body.push(']');
     }
-    let sep = |b: &mut String| {
+    let link_key = |b: &mut String| {
         if b.len() > 1 {
             b.push(',');
         }
+        b.push('"');
+        b.push_str(key.as_str());
+        b.push_str("\":");
     };
     match next {
         Some(url) => {
-            sep(&mut body);
-            body.push_str("\"nextPage\":");
+            link_key(&mut body);
             push_str_lit(&mut body, &url);
         }
         None if page.n() > 0 || missing_items => match last_page_shape(s) {
             LastPage::Null => {
-                sep(&mut body);
-                body.push_str("\"nextPage\":null");
+                link_key(&mut body);
+                body.push_str("null");
             }
             LastPage::Empty => {
-                sep(&mut body);
-                body.push_str("\"nextPage\":\"\"");
+                link_key(&mut body);
+                body.push_str("\"\"");
             }
             LastPage::Absent => {}
         },

@@ -7,8 +7,8 @@ use super::endpoints::CHAT_PLATFORMS;
 use super::paging::{page_size, PageRequest};
 use super::query::Q;
 use super::response::{bad_param, err, Out};
-use super::Shared;
-use crate::config::{Scenario, Stream};
+use super::{Ctx, Shared};
+use crate::config::Stream;
 use crate::gen::SessOpts;
 use crate::store::Filter;
 use crate::time::{fmt_ts, now_ms, parse_param_ts, to_ms, TsMode, DAY, HOUR};
@@ -22,25 +22,45 @@ struct Requested {
 /// What decides a window's defaults and its recent-window rules.
 struct WindowRules {
     lts: bool,
+    /// Without long-term search, only a recent window is served (unless the endpoint is one of
+    /// [`crate::Variants::no_recent_window`]).
+    recent_window: bool,
     include_open: bool,
     chat_scoped: bool,
 }
 
 impl Shared {
     /// chats, messages, sessions, calls: time windows, recent-window rules, URL paging.
-    pub(crate) fn windowed(&self, s: Stream, q: &Q, scenario: Option<&Scenario>, host: Option<&str>) -> Out {
-        self.try_windowed(s, q, scenario, host).unwrap_or_else(|e| e)
+    pub(crate) fn windowed(&self, s: Stream, q: &Q, cx: &Ctx) -> Out {
+        self.try_windowed(s, q, cx).unwrap_or_else(|e| e)
     }
 
-    fn try_windowed(&self, s: Stream, q: &Q, scenario: Option<&Scenario>, host: Option<&str>) -> Result<Out, Out> {
+    fn try_windowed(&self, s: Stream, q: &Q, cx: &Ctx) -> Result<Out, Out> {
+        let lts = q.flag("long-term-search");
+        if !lts && cx.variants.lts_required.contains(&s) {
+            return Err(err(
+                400,
+                "LONG_TERM_SEARCH_PARAM_REQUIRED",
+                "long-term-search",
+                &format!(
+                    "LONG_TERM_SEARCH_PARAM_REQUIRED: /{} requires long-term-search=true on every request \
+                     (you must state you are aware of the BI data source costs)",
+                    s.name()
+                ),
+            ));
+        }
         let tok = self.page_token(q, "page-token")?;
         let now = tok.as_ref().map(|t| t.epoch).unwrap_or_else(now_ms);
         let requested = requested_window(q)?;
         let (filter, chat_scoped) = self.windowed_filter(s, q)?;
         let limit = windowed_limit(s, q)?;
         let sess = session_options(s, q)?;
-        let rules =
-            WindowRules { lts: q.flag("long-term-search"), include_open: q.flag("include-open-sessions"), chat_scoped };
+        let rules = WindowRules {
+            lts,
+            recent_window: !cx.variants.no_recent_window.contains(&s),
+            include_open: q.flag("include-open-sessions"),
+            chat_scoped,
+        };
         let (from, to) = window_bounds(s, &requested, &rules, now)?;
         let (lo, hi) = listed_range(s, from, to, &rules, now);
         let req = PageRequest {
@@ -56,7 +76,7 @@ impl Shared {
             sess,
             effective: vec![("from", fmt_ts(from, true)), ("to", fmt_ts(to, true))],
         };
-        Ok(self.paged(req, scenario, host))
+        Ok(self.paged(req, cx))
     }
 
     /// The filters of a windowed endpoint, and whether they scope the request to one chat.
@@ -190,7 +210,7 @@ fn window_bounds(s: Stream, requested: &Requested, rules: &WindowRules, now: i64
             "The difference between 'from' and 'to' cannot be greater than 1 month",
         ));
     }
-    if s == Stream::Messages && !rules.lts {
+    if s == Stream::Messages && !rules.lts && rules.recent_window {
         let (days, what) = if rules.chat_scoped { (90, "90 days") } else { (3, "3 days") };
         if from < now - days * DAY {
             return Err(err(
@@ -206,7 +226,7 @@ fn window_bounds(s: Stream, requested: &Requested, rules: &WindowRules, now: i64
 
 /// The half-open key range listed for `[from, to]`: each endpoint's own inclusivity (at
 /// millisecond precision), and without long-term search the recent window of chats, sessions
-/// and calls (older records are silently left out).
+/// and calls (older records are silently left out) unless the endpoint has none.
 fn listed_range(s: Stream, from: i64, to: i64, rules: &WindowRules, now: i64) -> (i64, i64) {
     let (mut lo, hi) = match s {
         Stream::Chats => (from.saturating_add(1), to),
@@ -214,7 +234,7 @@ fn listed_range(s: Stream, from: i64, to: i64, rules: &WindowRules, now: i64) ->
         Stream::Sessions => (from, to),
         _ => (from.saturating_add(1), to.saturating_add(1)),
     };
-    if !rules.lts && matches!(s, Stream::Chats | Stream::Sessions | Stream::Calls) {
+    if !rules.lts && rules.recent_window && matches!(s, Stream::Chats | Stream::Sessions | Stream::Calls) {
         lo = lo.max(now - 7 * DAY);
     }
     (lo, hi)

@@ -71,6 +71,11 @@ fn bad_flags_are_rejected() {
         vec!["--fault-5xx", "1.5"],
         vec!["--anchor", "yesterday"],
         vec!["--retry-after", "sometimes"],
+        vec!["--timestamps", "julian"],
+        vec!["--next-page-key", "next_page"],
+        vec!["--next-page-key-for", "intents"],
+        vec!["--lts-required=agents"],
+        vec!["--no-recent-window=nope"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_botmaker-mock")).args(&args).output().unwrap();
         assert!(!out.status.success(), "{args:?}");
@@ -96,6 +101,14 @@ fn bad_flags_are_rejected() {
         "--fault-body-cut",
         "--count",
         "--url-file",
+        "--empty-pages-every",
+        "--next-page-key",
+        "--next-page-key-for",
+        "--numbers-as-strings",
+        "--strings-as-numbers",
+        "--timestamps",
+        "--lts-required",
+        "--no-recent-window",
         "/_mock/counts",
     ] {
         assert!(text.contains(flag), "--help lacks {flag}");
@@ -129,4 +142,45 @@ fn sigterm_right_after_the_url_line_exits_cleanly() {
         };
         assert!(exit.success(), "{exit:?}");
     }
+}
+
+/// The API-reading flags reach the server (each one's behaviour is covered by the `variants`
+/// tests through the library).
+#[test]
+fn variant_flags_switch_the_readings() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_botmaker-mock"))
+        .args(["--port", "0", "--scale", "300", "--token", "t0k3n", "--no-rate-limits"])
+        .args(["--lts-required", "--no-recent-window", "--next-page-key", "nextPageUrl"])
+        .args(["--next-page-key-for", "agents=nextPageURL", "--numbers-as-strings", "--strings-as-numbers"])
+        .args(["--timestamps", "epoch-millis", "--empty-pages-every", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let url = first.trim().strip_prefix("botmaker-mock listening on ").unwrap().to_string();
+    let fetch = |p: &str| get(&format!("{url}{p}"), Some("t0k3n")).resp();
+    assert_eq!(fetch("/chats").error_type(), "LONG_TERM_SEARCH_PARAM_REQUIRED");
+    assert_eq!(fetch("/sessions").error_type(), "LONG_TERM_SEARCH_PARAM_REQUIRED");
+    let contacts = fetch("/contacts").json();
+    assert!(contacts["nextPageUrl"].is_string(), "{contacts}");
+    let agents = fetch("/agents?online=false").json();
+    assert!(agents.as_object().unwrap().contains_key("nextPageURL"), "{agents}");
+    let tickets = fetch("/tickets?limit=3").json();
+    assert!(tickets["tickets"][0]["companyId"].is_string(), "{tickets}");
+    assert!(tickets["tickets"][0]["creationTime"].is_i64(), "{tickets}");
+    let channels = fetch("/channels").json();
+    assert!(channels["items"][0]["number"].is_i64(), "{channels}");
+    // /calls has no recent window: calls weeks old are served without long-term search.
+    let to = chrono::Utc::now() - chrono::Duration::days(10);
+    let from = to - chrono::Duration::days(10);
+    let calls = fetch(&format!("/calls?from={}&to={}", q(from), q(to))).json();
+    assert!(!calls["items"].as_array().unwrap().is_empty(), "{calls}");
+    // Every page boundary gets an empty page first.
+    let token = contacts["nextPageUrl"].as_str().unwrap();
+    let second = fetch(&format!("/contacts?next-page-token={token}")).json();
+    assert_eq!(second["items"], serde_json::json!([]), "{second}");
+    let _ = child.kill();
+    let _ = child.wait();
 }

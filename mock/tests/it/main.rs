@@ -13,3 +13,4 @@ mod params;
 mod robustness;
 mod scale;
 mod schema;
+mod variants;
