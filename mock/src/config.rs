@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
+use crate::variants::Variants;
+
 /// The nine Botmaker endpoints the connector reads, one per stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stream {
@@ -276,6 +278,8 @@ pub struct MockConfig {
     pub rate_limit_retry_after: bool,
     pub latency: Latency,
     pub faults: FaultConfig,
+    /// Readings of the API docs other than the mock's own (all off by default).
+    pub variants: Variants,
 }
 
 impl Default for MockConfig {
@@ -301,6 +305,7 @@ impl MockConfig {
             rate_limit_retry_after: false,
             latency: Latency::default(),
             faults: FaultConfig::default(),
+            variants: Variants::default(),
         }
     }
 }

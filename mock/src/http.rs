@@ -131,74 +131,86 @@ async fn write_simple(stream: &mut TcpStream, status: u16, msg: &str) {
     let _ = stream.shutdown().await;
 }
 
+/// Reads the next request (head, then any body, which is discarded). `None` when the
+/// connection is done: closed, idle, or answered with an error here.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(Req, bool)> {
+    let (head, used) = loop {
+        if let Some(x) = parse_head(buf) {
+            break x;
+        }
+        if buf.len() > MAX_HEAD {
+            write_simple(stream, 431, "request head too large").await;
+            return None;
+        }
+        if !fill(stream, buf).await {
+            return None;
+        }
+    };
+    buf.drain(..used.min(buf.len()));
+    let (req, keep_alive, body_len) = match head {
+        Head::Req(r, k, b) => (r, k, b),
+        Head::Bad(status, msg) => {
+            write_simple(stream, status, msg).await;
+            return None;
+        }
+    };
+    while buf.len() < body_len {
+        if !fill(stream, buf).await {
+            return None;
+        }
+    }
+    buf.drain(..body_len);
+    Some((req, keep_alive))
+}
+
+/// Sends a reply; false when the connection must be closed afterwards.
+async fn send(stream: &mut TcpStream, reply: Reply, keep_alive: bool) -> bool {
+    match reply {
+        Reply::Full { status, content_type, headers, body } => {
+            let head = head_bytes(status, &content_type, body.len(), &headers, !keep_alive);
+            // Small bodies in one write; large ones without copying them again.
+            let sent = if body.len() < 16 * 1024 {
+                let mut out = head;
+                out.extend_from_slice(&body);
+                stream.write_all(&out).await
+            } else {
+                match stream.write_all(&head).await {
+                    Ok(()) => stream.write_all(&body).await,
+                    Err(e) => Err(e),
+                }
+            };
+            if sent.is_err() {
+                return false;
+            }
+            if !keep_alive {
+                let _ = stream.shutdown().await;
+                return false;
+            }
+            true
+        }
+        Reply::Reset => {
+            // SO_LINGER 0 turns the close into an RST: the client sees "connection reset".
+            let _ = stream.set_zero_linger();
+            false
+        }
+        Reply::Cut { status, content_type, body, keep } => {
+            let mut out = head_bytes(status, &content_type, body.len(), &[], false);
+            out.extend_from_slice(&body[..keep.min(body.len())]);
+            let _ = stream.write_all(&out).await;
+            let _ = stream.flush().await;
+            let _ = stream.shutdown().await;
+            false
+        }
+    }
+}
+
 async fn connection(mut stream: TcpStream, shared: Arc<Shared>) {
     let _ = stream.set_nodelay(true);
     let mut buf: Vec<u8> = Vec::with_capacity(4096);
-    loop {
-        // Read one request head.
-        let (head, used) = loop {
-            if let Some(x) = parse_head(&buf) {
-                break x;
-            }
-            if buf.len() > MAX_HEAD {
-                write_simple(&mut stream, 431, "request head too large").await;
-                return;
-            }
-            if !fill(&mut stream, &mut buf).await {
-                return;
-            }
-        };
-        buf.drain(..used.min(buf.len()));
-        let (req, keep_alive, body_len) = match head {
-            Head::Req(r, k, b) => (r, k, b),
-            Head::Bad(status, msg) => {
-                write_simple(&mut stream, status, msg).await;
-                return;
-            }
-        };
-        // Discard a request body, if any.
-        while buf.len() < body_len {
-            if !fill(&mut stream, &mut buf).await {
-                return;
-            }
-        }
-        buf.drain(..body_len);
-
-        match shared.handle(req).await {
-            Reply::Full { status, content_type, headers, body } => {
-                let head = head_bytes(status, &content_type, body.len(), &headers, !keep_alive);
-                // Small bodies in one write; large ones without copying them again.
-                let sent = if body.len() < 16 * 1024 {
-                    let mut out = head;
-                    out.extend_from_slice(&body);
-                    stream.write_all(&out).await
-                } else {
-                    match stream.write_all(&head).await {
-                        Ok(()) => stream.write_all(&body).await,
-                        Err(e) => Err(e),
-                    }
-                };
-                if sent.is_err() {
-                    return;
-                }
-                if !keep_alive {
-                    let _ = stream.shutdown().await;
-                    return;
-                }
-            }
-            Reply::Reset => {
-                // SO_LINGER 0 turns the close into an RST: the client sees "connection reset".
-                let _ = stream.set_zero_linger();
-                return;
-            }
-            Reply::Cut { status, content_type, body, keep } => {
-                let mut out = head_bytes(status, &content_type, body.len(), &[], false);
-                out.extend_from_slice(&body[..keep.min(body.len())]);
-                let _ = stream.write_all(&out).await;
-                let _ = stream.flush().await;
-                let _ = stream.shutdown().await;
-                return;
-            }
+    while let Some((req, keep_alive)) = read_request(&mut stream, &mut buf).await {
+        let reply = shared.handle(req).await;
+        if !send(&mut stream, reply, keep_alive).await {
+            return;
         }
     }
 }

@@ -9,13 +9,16 @@
 //! server would send. See `mock/README.md` for the behaviour and its deliberate quirks.
 
 mod api;
+mod compare;
 mod config;
 mod gen;
 mod http;
 mod json;
+mod reshape;
 mod rng;
 mod store;
 mod time;
+mod variants;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -24,9 +27,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+pub use compare::{canonical_timestamp, semantically_equal};
 pub use config::{
     AuthOutcome, FaultConfig, Latency, LoggedRequest, MockConfig, RetryAfterMode, Scenario, Stream, StreamCounts,
 };
+pub use variants::{NextPageKey, TimestampShape, Variants};
 
 use api::Shared;
 use gen::{Gen, SessOpts};
@@ -51,6 +56,7 @@ impl std::fmt::Debug for MockServer {
 impl MockServer {
     /// Binds `config.host:config.port` and starts serving. Takes a few milliseconds.
     pub fn start(config: MockConfig) -> anyhow::Result<MockServer> {
+        config.variants.check()?;
         let listener = std::net::TcpListener::bind((config.host, config.port))
             .with_context(|| format!("binding {}:{}", config.host, config.port))?;
         listener.set_nonblocking(true)?;
@@ -113,14 +119,12 @@ impl MockServer {
 
     /// Every API request so far (control endpoints excluded), in arrival order.
     pub fn requests(&self) -> Vec<LoggedRequest> {
-        let mut v = self.shared.log.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        v.sort_by_key(|r| r.seq);
-        v
+        self.shared.log.entries()
     }
 
     /// Empties the request log and the `/_mock/requests/summary` counters.
     pub fn clear_requests(&self) {
-        self.shared.clear_log();
+        self.shared.log.clear();
     }
 
     pub fn set_faults(&self, f: FaultConfig) {
@@ -138,6 +142,24 @@ impl MockServer {
     /// Makes one endpoint misbehave (`None` restores normal behaviour).
     pub fn set_scenario(&self, stream: Stream, scenario: Option<Scenario>) {
         self.dynamic(|d| d.scenarios[stream.idx()] = scenario);
+    }
+
+    /// Switches the API readings the server follows from the next request on (see
+    /// [`Variants`]); pages already handed out keep their records, in the new shape.
+    ///
+    /// # Panics
+    /// When a switch names an endpoint it does not apply to ([`Variants::check`]): a bug in the
+    /// calling test.
+    pub fn set_variants(&self, variants: Variants) {
+        if let Err(e) = variants.check() {
+            panic!("botmaker-mock set_variants: {e}");
+        }
+        self.dynamic(|d| d.variants = Arc::new(variants));
+    }
+
+    /// The API readings in force.
+    pub fn variants(&self) -> Variants {
+        (*self.shared.dynamic.lock().unwrap_or_else(|e| e.into_inner()).variants).clone()
     }
 
     fn dynamic(&self, f: impl FnOnce(&mut api::Dynamic)) {

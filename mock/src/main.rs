@@ -5,11 +5,14 @@
 
 use std::io::Write;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use botmaker_mock::{FaultConfig, Latency, MockConfig, MockServer, RetryAfterMode, Stream, StreamCounts};
+use botmaker_mock::{
+    FaultConfig, Latency, MockConfig, MockServer, NextPageKey, RetryAfterMode, Stream, StreamCounts, TimestampShape,
+    Variants,
+};
 use chrono::{DateTime, Utc};
 use clap::Parser;
 
@@ -23,6 +26,8 @@ Endpoints (GET, header `access-token: <token>`; `Bearer <token>` is rejected wit
   /v2.0/agents 100/page 200 rps, /v2.0/intents 200/page 1 rps, /v2.0/channels unpaginated 1 rps
   /v2.0/tickets   {total, tickets}, limit 1..500 (50), offset, daysBeforeNow (60), 60/min
 Windows longer than one calendar month answer 400 INVALID_DATETIME_INTERVAL.
+Other readings of the docs (--empty-pages-every, --next-page-key, --numbers-as-strings,
+--strings-as-numbers, --timestamps, --lts-required, --no-recent-window) are off by default.
 Control (no auth): /_mock/health, /_mock/counts, /_mock/requests/summary.
 Exit: SIGINT or SIGTERM. See mock/README.md for every quirk.";
 
@@ -98,6 +103,55 @@ struct Cli {
     /// Also write the base URL to this file (for scripts).
     #[arg(long)]
     url_file: Option<PathBuf>,
+    /// API reading: every Nth page boundary serves an extra `"items": []` page that links on
+    /// (0 = off).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    empty_pages_every: u32,
+    /// API reading: the envelope key of next-page links: nextPage | nextPageURL | nextPageUrl.
+    #[arg(long, value_name = "KEY", default_value = "nextPage")]
+    next_page_key: NextPageKey,
+    /// API reading: one endpoint's next-page key, e.g. `--next-page-key-for intents=nextPageURL`
+    /// (repeatable; wins over --next-page-key).
+    #[arg(long = "next-page-key-for", value_name = "STREAM=KEY", value_parser = parse_key_for)]
+    next_page_key_for: Vec<(Stream, NextPageKey)>,
+    /// API reading: integer fields (tickets companyId, authorId, followBy; agents slots;
+    /// channels daysToExpire) arrive as JSON strings.
+    #[arg(long)]
+    numbers_as_strings: bool,
+    /// API reading: string fields holding canonical integers (contactId, wabaId, …) arrive as
+    /// JSON numbers.
+    #[arg(long)]
+    strings_as_numbers: bool,
+    /// API reading: record timestamps of the windowed endpoints and tickets as
+    /// rfc3339 | epoch-millis | epoch-seconds | zone-less | space | mixed.
+    #[arg(long, value_name = "SHAPE", default_value = "rfc3339")]
+    timestamps: TimestampShape,
+    /// API reading: these endpoints answer 400 LONG_TERM_SEARCH_PARAM_REQUIRED to any request
+    /// without long-term-search=true (comma list; without a value: chats,sessions).
+    #[arg(long, value_name = "STREAMS", num_args = 0..=1, default_missing_value = "chats,sessions")]
+    lts_required: Option<StreamList>,
+    /// API reading: these endpoints serve their whole history without long-term-search
+    /// (comma list; without a value: calls).
+    #[arg(long, value_name = "STREAMS", num_args = 0..=1, default_missing_value = "calls")]
+    no_recent_window: Option<StreamList>,
+}
+
+/// A comma-separated list of stream names.
+#[derive(Clone, Debug)]
+struct StreamList(Vec<Stream>);
+
+impl std::str::FromStr for StreamList {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',').filter(|x| !x.trim().is_empty()).map(str::parse).collect::<Result<_, _>>().map(StreamList)
+    }
+}
+
+fn parse_key_for(s: &str) -> Result<(Stream, NextPageKey), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("expected STREAM=KEY, got {s:?}"))?;
+    let stream: Stream = k.parse().map_err(|e: anyhow::Error| e.to_string())?;
+    let key: NextPageKey = v.parse().map_err(|e: anyhow::Error| e.to_string())?;
+    Ok((stream, key))
 }
 
 fn parse_count(s: &str) -> Result<(Stream, u64), String> {
@@ -122,49 +176,114 @@ fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("not an RFC 3339 datetime ({e}): {s:?}"))
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let mut counts = StreamCounts::with_scale(cli.scale);
-    for (s, n) in &cli.counts {
-        counts.set(*s, *n);
+impl Cli {
+    fn config(&self) -> MockConfig {
+        let mut counts = StreamCounts::with_scale(self.scale);
+        for (s, n) in &self.counts {
+            counts.set(*s, *n);
+        }
+        MockConfig {
+            seed: self.seed,
+            counts,
+            span_days: self.span_days,
+            anchor: self.anchor,
+            token: self.token.clone(),
+            host: self.host,
+            port: self.port,
+            rate_limits: !self.no_rate_limits,
+            rate_limit_retry_after: self.rate_limit_retry_after,
+            latency: Latency { base_ms: self.latency_ms, jitter_ms: self.jitter_ms },
+            faults: FaultConfig {
+                p_429: self.fault_429,
+                retry_after: self.retry_after,
+                p_5xx: self.fault_5xx,
+                p_reset: self.fault_reset,
+                p_malformed: self.fault_malformed,
+                p_body_cut: self.fault_body_cut,
+                p_slow: self.fault_slow,
+                slow_ms: self.slow_ms,
+            },
+            variants: self.variants(),
+        }
     }
-    let config = MockConfig {
-        seed: cli.seed,
-        counts,
-        span_days: cli.span_days,
-        anchor: cli.anchor,
-        token: cli.token.clone(),
-        host: cli.host,
-        port: cli.port,
-        rate_limits: !cli.no_rate_limits,
-        rate_limit_retry_after: cli.rate_limit_retry_after,
-        latency: Latency { base_ms: cli.latency_ms, jitter_ms: cli.jitter_ms },
-        faults: FaultConfig {
-            p_429: cli.fault_429,
-            retry_after: cli.retry_after,
-            p_5xx: cli.fault_5xx,
-            p_reset: cli.fault_reset,
-            p_malformed: cli.fault_malformed,
-            p_body_cut: cli.fault_body_cut,
-            p_slow: cli.fault_slow,
-            slow_ms: cli.slow_ms,
-        },
-    };
-    let server = MockServer::start(config.clone())?;
-    let url = server.base_url();
-    // The file first (written atomically), then the line: whichever a script waits for, both
-    // are in place once it appears.
-    if let Some(path) = &cli.url_file {
+
+    fn variants(&self) -> Variants {
+        Variants {
+            empty_pages_every: self.empty_pages_every,
+            next_page_key: self.next_page_key,
+            next_page_key_for: self.next_page_key_for.clone(),
+            numbers_as_strings: self.numbers_as_strings,
+            strings_as_numbers: self.strings_as_numbers,
+            timestamps: self.timestamps,
+            lts_required: self.lts_required.clone().map(|l| l.0).unwrap_or_default(),
+            no_recent_window: self.no_recent_window.clone().map(|l| l.0).unwrap_or_default(),
+        }
+    }
+}
+
+/// Tells scripts where the mock listens: the URL file first (written atomically), then the
+/// stdout line, so whichever a script waits for, both are in place once it appears.
+fn announce(url: &str, url_file: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = url_file {
         let tmp = path.with_extension("tmp-botmaker-mock");
         std::fs::write(&tmp, format!("{url}\n"))
             .and_then(|()| std::fs::rename(&tmp, path))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "botmaker-mock listening on {url}")?;
-        out.flush()?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "botmaker-mock listening on {url}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// SIGINT and SIGTERM, listened for from before the mock announces itself: a script that
+/// signals right after reading the URL line stops it cleanly instead of killing it.
+struct Shutdown {
+    rt: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    signals: [tokio::signal::unix::Signal; 2],
+}
+
+impl Shutdown {
+    fn listen() -> anyhow::Result<Shutdown> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        #[cfg(unix)]
+        let signals = {
+            use tokio::signal::unix::{signal, SignalKind};
+            let _guard = rt.enter();
+            [signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?]
+        };
+        Ok(Shutdown {
+            rt,
+            #[cfg(unix)]
+            signals,
+        })
     }
+
+    /// Blocks until one of the signals arrives.
+    fn wait(self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        {
+            let [mut int, mut term] = self.signals;
+            self.rt.block_on(async {
+                tokio::select! {
+                    _ = int.recv() => {},
+                    _ = term.recv() => {},
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        self.rt.block_on(tokio::signal::ctrl_c())?;
+        Ok(())
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config();
+    let shutdown = Shutdown::listen()?;
+    let server = MockServer::start(config.clone())?;
+    announce(&server.base_url(), cli.url_file.as_deref())?;
     eprintln!(
         "botmaker-mock: seed {} span {} days anchor {} token {:?} rate limits {}",
         config.seed,
@@ -176,24 +295,11 @@ fn main() -> anyhow::Result<()> {
     for s in Stream::ALL {
         eprintln!("  {:<9} {}", s.name(), server.count_all(s));
     }
-
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    rt.block_on(async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate())?;
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term.recv() => {},
-            }
-        }
-        #[cfg(not(unix))]
-        tokio::signal::ctrl_c().await?;
-        anyhow::Ok(())
-    })?;
+    if config.variants != Variants::default() {
+        eprintln!("  API readings: {:?}", config.variants);
+    }
+    shutdown.wait()?;
     eprintln!("botmaker-mock: shutting down");
-    drop(rt);
     server.shutdown();
     // Give in-flight responses a moment (the runtime is already told to stop).
     std::thread::sleep(Duration::from_millis(10));

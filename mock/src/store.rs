@@ -14,7 +14,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use serde_json::Value;
 
 use crate::config::Stream;
-use crate::gen::{platform_of_channel, Gen, SessOpts, EXTRA_BASE, OVERLAY_KEY};
+use crate::gen::{platform_of_channel, ChatShape, Gen, SessOpts, EXTRA_BASE, OVERLAY_KEY};
 use crate::rng::Rng;
 use crate::time::{fmt_ts, parse_ts, TsMode, DAY, HOUR};
 
@@ -55,100 +55,103 @@ impl Filter {
     }
 
     fn matches(&self, s: Stream, f: &Facets) -> bool {
-        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        let norm = |p: &str| {
-            let p = p.to_ascii_lowercase();
-            if p == "instagram_chat" {
-                "instagram".to_string()
-            } else {
-                p
-            }
-        };
         match s {
-            Stream::Chats => {
-                if let Some(c) = &self.channel_id {
-                    if !f.channel_ids.iter().any(|x| x == c) {
-                        return false;
-                    }
-                }
-                if let Some(c) = &self.contact_id {
-                    if &f.contact_id != c {
-                        return false;
-                    }
-                }
-                if let Some(n) = &self.name {
-                    let ok = n.split([' ', '-']).filter(|t| !t.is_empty()).all(|t| eq(t, &f.first) || eq(t, &f.last));
-                    if !ok {
-                        return false;
-                    }
-                }
-                if !self.emails.is_empty() {
-                    match &f.email {
-                        Some(e) if self.emails.iter().any(|x| eq(x, e)) => {}
-                        _ => return false,
-                    }
-                }
-                !self.never_talked || f.never_talked
-            }
-            Stream::Messages | Stream::Calls | Stream::Sessions => {
-                if let Some(c) = &self.chat_id {
-                    if &f.chat_id != c {
-                        return false;
-                    }
-                } else if let (Some(ch), Some(ct)) = (&self.channel_id, &self.contact_id) {
-                    if !f.channel_ids.iter().any(|x| x == ch) || &f.contact_id != ct {
-                        return false;
-                    }
-                }
-                if let Some(p) = &self.platform {
-                    let p = norm(p);
-                    if !f.platforms.iter().any(|x| norm(x) == p) {
-                        return false;
-                    }
-                }
-                true
-            }
-            Stream::Contacts => {
-                if let Some(c) = &self.channel_id {
-                    if !f.channel_ids.iter().any(|x| x == c) {
-                        return false;
-                    }
-                }
-                if let Some(p) = &self.platform {
-                    let p = norm(p);
-                    if !f.platforms.iter().any(|x| norm(x) == p) {
-                        return false;
-                    }
-                }
-                !self.has_bsuid || f.has_bsuid
-            }
-            Stream::Agents => {
-                if let Some(o) = self.online {
-                    if f.online != o {
-                        return false;
-                    }
-                }
-                if !self.emails.is_empty() {
-                    match &f.email {
-                        Some(e) if self.emails.iter().any(|x| eq(x, e)) => {}
-                        _ => return false,
-                    }
-                }
-                true
-            }
-            Stream::Channels => {
-                if let Some(p) = &self.platform {
-                    if !f.platforms.iter().any(|x| eq(x, p)) {
-                        return false;
-                    }
-                }
-                match self.active {
-                    Some(a) => f.active == a,
-                    None => true,
-                }
-            }
+            Stream::Chats => self.matches_chat(f),
+            Stream::Messages | Stream::Calls | Stream::Sessions => self.matches_chat_ref(f),
+            Stream::Contacts => self.matches_contact(f),
+            Stream::Agents => self.matches_agent(f),
+            Stream::Channels => self.matches_channel(f),
             Stream::Intents | Stream::Tickets => true,
         }
+    }
+
+    fn matches_chat(&self, f: &Facets) -> bool {
+        if let Some(c) = &self.channel_id {
+            if !f.channel_ids.iter().any(|x| x == c) {
+                return false;
+            }
+        }
+        if let Some(c) = &self.contact_id {
+            if &f.contact_id != c {
+                return false;
+            }
+        }
+        if let Some(n) = &self.name {
+            let mut words = n.split([' ', '-']).filter(|t| !t.is_empty());
+            if !words.all(|t| same_text(t, &f.first) || same_text(t, &f.last)) {
+                return false;
+            }
+        }
+        self.matches_emails(f) && (!self.never_talked || f.never_talked)
+    }
+
+    /// Messages, calls, sessions: by their chat, or the chat's channel and contact, and platform.
+    fn matches_chat_ref(&self, f: &Facets) -> bool {
+        if let Some(c) = &self.chat_id {
+            if &f.chat_id != c {
+                return false;
+            }
+        } else if let (Some(ch), Some(ct)) = (&self.channel_id, &self.contact_id) {
+            if !f.channel_ids.iter().any(|x| x == ch) || &f.contact_id != ct {
+                return false;
+            }
+        }
+        self.matches_platform(f)
+    }
+
+    fn matches_contact(&self, f: &Facets) -> bool {
+        if let Some(c) = &self.channel_id {
+            if !f.channel_ids.iter().any(|x| x == c) {
+                return false;
+            }
+        }
+        self.matches_platform(f) && (!self.has_bsuid || f.has_bsuid)
+    }
+
+    fn matches_agent(&self, f: &Facets) -> bool {
+        if self.online.is_some_and(|o| f.online != o) {
+            return false;
+        }
+        self.matches_emails(f)
+    }
+
+    fn matches_channel(&self, f: &Facets) -> bool {
+        if let Some(p) = &self.platform {
+            if !f.platforms.iter().any(|x| same_text(x, p)) {
+                return false;
+            }
+        }
+        self.active.is_none_or(|a| f.active == a)
+    }
+
+    /// `platform` (`instagram_chat` counts as `instagram`), if asked for.
+    fn matches_platform(&self, f: &Facets) -> bool {
+        let Some(p) = &self.platform else {
+            return true;
+        };
+        let p = platform_name(p);
+        f.platforms.iter().any(|x| platform_name(x) == p)
+    }
+
+    /// One of `emails` (any case), if asked for.
+    fn matches_emails(&self, f: &Facets) -> bool {
+        if self.emails.is_empty() {
+            return true;
+        }
+        matches!(&f.email, Some(e) if self.emails.iter().any(|x| same_text(x, e)))
+    }
+}
+
+fn same_text(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+fn platform_name(p: &str) -> String {
+    let p = p.to_ascii_lowercase();
+    if p == "instagram_chat" {
+        "instagram".to_string()
+    } else {
+        p
     }
 }
 
@@ -226,6 +229,96 @@ enum Cand<'a> {
     Ov(&'a OvRec),
 }
 
+/// Base and overlay records of one stream in `(key, id)` order from a page's start, within
+/// its key range; hidden base records are skipped.
+struct Merged<'a> {
+    g: &'a Gen,
+    s: Stream,
+    ov: &'a StreamOv,
+    /// Next base index to look at, and the end of the range.
+    gi: u64,
+    gn: u64,
+    /// The next base record, once looked up: `(index, key, native)`.
+    pending: Option<(u64, i64, bool)>,
+    ov_iter: Option<std::iter::Peekable<std::collections::btree_map::Range<'a, (i64, String), OvRec>>>,
+}
+
+impl<'a> Merged<'a> {
+    fn new(g: &'a Gen, s: Stream, ov: &'a StreamOv, spec: &PageSpec) -> Merged<'a> {
+        let n = g.n(s);
+        let (lo, hi) = (spec.lo, spec.hi);
+        let empty = String::new();
+        let (gi, ov_start): (u64, Bound<(i64, String)>) = match &spec.start {
+            Start::Begin => (g.lower_bound(s, lo), Bound::Included((lo, empty.clone()))),
+            // A cursor before the window (e.g. a token reused with a later `from`).
+            Start::After(k, _) if *k < lo => (g.lower_bound(s, lo), Bound::Included((lo, empty.clone()))),
+            Start::After(k, id) => {
+                let mut gi = g.lower_bound(s, *k);
+                if gi < n && g.key_of(s, gi) == *k && g.id_of(s, gi).as_str() <= id.as_str() {
+                    gi += 1;
+                }
+                (gi, Bound::Excluded((*k, id.clone())))
+            }
+            Start::AtGen(x) => {
+                let x = (*x).min(n);
+                if x < n {
+                    (x, Bound::Included((g.key_of(s, x).max(lo), g.id_of(s, x))))
+                } else {
+                    (x, Bound::Included((lo, empty.clone())))
+                }
+            }
+        };
+        let ov_range_ok = match &ov_start {
+            Bound::Included(a) | Bound::Excluded(a) => a.0 < hi,
+            Bound::Unbounded => true,
+        };
+        let ov_iter = ov_range_ok.then(|| ov.recs.range((ov_start, Bound::Excluded((hi, empty)))).peekable());
+        Merged { g, s, ov, gi, gn: g.lower_bound(s, hi).min(n), pending: None, ov_iter }
+    }
+
+    /// Looks up the next visible base record, if not done yet.
+    fn fill_pending(&mut self) {
+        if self.pending.is_some() {
+            return;
+        }
+        while self.gi < self.gn && self.ov.hidden.contains(&self.gi) {
+            self.gi += 1;
+        }
+        if self.gi < self.gn {
+            let (key, native) =
+                if self.s.is_windowed() { self.g.time_of(self.s, self.gi) } else { (self.gi as i64, true) };
+            self.pending = Some((self.gi, key, native));
+        }
+    }
+}
+
+impl<'a> Iterator for Merged<'a> {
+    type Item = Cand<'a>;
+
+    fn next(&mut self) -> Option<Cand<'a>> {
+        self.fill_pending();
+        let ov_next = self.ov_iter.as_mut().and_then(|it| it.peek().map(|(_, r)| *r));
+        let take_gen = match (self.pending, ov_next) {
+            (None, None) => return None,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((i, k, _)), Some(r)) => {
+                if k != r.key {
+                    k < r.key
+                } else {
+                    self.g.id_of(self.s, i) < r.id
+                }
+            }
+        };
+        if take_gen {
+            let (i, key, native) = self.pending.take()?;
+            self.gi = i + 1;
+            return Some(Cand::Gen { i, key, native });
+        }
+        self.ov_iter.as_mut().and_then(|it| it.next()).map(|(_, r)| Cand::Ov(r))
+    }
+}
+
 /// Upper bound of how long any generated session stays open (2 days + the 1 h anchor shift).
 const MAX_SESSION_OPEN: i64 = 2 * DAY + HOUR;
 
@@ -268,99 +361,16 @@ impl Store {
         let g = &self.gen;
         let ovs = self.read();
         let ov = &ovs[s.idx()];
-        let n = g.n(s);
-        let lo = spec.lo;
-        let hi = spec.hi;
-        let gn = g.lower_bound(s, hi).min(n);
-        let empty = String::new();
-
-        let (mut gi, ov_start): (u64, Bound<(i64, String)>) = match &spec.start {
-            Start::Begin => (g.lower_bound(s, lo), Bound::Included((lo, empty.clone()))),
-            // A cursor before the window (e.g. a token reused with a later `from`).
-            Start::After(k, _) if *k < lo => (g.lower_bound(s, lo), Bound::Included((lo, empty.clone()))),
-            Start::After(k, id) => {
-                let mut gi = g.lower_bound(s, *k);
-                if gi < n && g.key_of(s, gi) == *k && g.id_of(s, gi).as_str() <= id.as_str() {
-                    gi += 1;
-                }
-                (gi, Bound::Excluded((*k, id.clone())))
-            }
-            Start::AtGen(x) => {
-                let x = (*x).min(n);
-                if x < n {
-                    (x, Bound::Included((g.key_of(s, x).max(lo), g.id_of(s, x))))
-                } else {
-                    (x, Bound::Included((lo, empty.clone())))
-                }
-            }
-        };
-        let ov_range_ok = match &ov_start {
-            Bound::Included(a) | Bound::Excluded(a) => a.0 < hi,
-            Bound::Unbounded => true,
-        };
-        let mut ov_iter = if ov_range_ok {
-            Some(ov.recs.range((ov_start, Bound::Excluded((hi, empty.clone())))).peekable())
-        } else {
-            None
-        };
-
         let mut out = PageOut::default();
         let mut skip = spec.skip;
-        let mut pending: Option<(u64, i64, bool)> = None;
         let mut last: Option<Cand> = None;
         let filtering = !spec.filter.is_empty();
-        loop {
-            if pending.is_none() {
-                while gi < gn && ov.hidden.contains(&gi) {
-                    gi += 1;
-                }
-                if gi < gn {
-                    let (key, native) = if s.is_windowed() { g.time_of(s, gi) } else { (gi as i64, true) };
-                    pending = Some((gi, key, native));
-                }
+        for cand in Merged::new(g, s, ov, spec) {
+            if !self.visible(spec, &cand) {
+                continue;
             }
-            let ov_next = ov_iter.as_mut().and_then(|it| it.peek().map(|(_, r)| *r));
-            let take_gen = match (pending, ov_next) {
-                (None, None) => break,
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (Some((i, k, _)), Some(r)) => {
-                    if k != r.key {
-                        k < r.key
-                    } else {
-                        g.id_of(s, i) < r.id
-                    }
-                }
-            };
-            let cand = if take_gen {
-                let (i, key, native) = pending.take().unwrap_or_default();
-                gi = i + 1;
-                Cand::Gen { i, key, native }
-            } else {
-                let r = ov_next.expect("peeked overlay record");
-                if let Some(it) = ov_iter.as_mut() {
-                    it.next();
-                }
-                Cand::Ov(r)
-            };
-            // Visibility: unfinished sessions are hidden unless asked for.
-            if s == Stream::Sessions && !spec.include_open {
-                let open = match &cand {
-                    Cand::Gen { i, key, .. } => g.session_end(*i, *key) > spec.now,
-                    Cand::Ov(r) => r.open,
-                };
-                if open {
-                    continue;
-                }
-            }
-            if filtering {
-                let ok = match &cand {
-                    Cand::Gen { i, .. } => spec.filter.matches(s, &self.gen_facets(s, *i)),
-                    Cand::Ov(r) => spec.filter.matches(s, &r.facets),
-                };
-                if !ok {
-                    continue;
-                }
+            if filtering && !self.passes_filter(spec, &cand) {
+                continue;
             }
             if skip > 0 {
                 skip -= 1;
@@ -374,19 +384,7 @@ impl Store {
                 out.body.push(',');
             }
             let a = out.body.len();
-            match &cand {
-                Cand::Gen { i, key, native } => {
-                    g.write_record(s, &mut out.body, *i, *key, *native, spec.now, spec.sess)
-                }
-                Cand::Ov(r) => {
-                    if s == Stream::Sessions {
-                        let v = session_view(&r.value, spec.sess);
-                        out.body.push_str(&serde_json::to_string(&v).unwrap_or_default());
-                    } else {
-                        out.body.push_str(&r.json);
-                    }
-                }
-            }
+            self.write_cand(spec, &cand, &mut out.body);
             out.spans.push((a, out.body.len()));
             last = Some(cand);
         }
@@ -395,6 +393,38 @@ impl Store {
             Cand::Ov(r) => (r.key, r.id.clone()),
         });
         out
+    }
+
+    /// Unfinished sessions are hidden unless asked for; everything else is visible.
+    fn visible(&self, spec: &PageSpec, cand: &Cand) -> bool {
+        if spec.stream != Stream::Sessions || spec.include_open {
+            return true;
+        }
+        let open = match cand {
+            Cand::Gen { i, key, .. } => self.gen.session_end(*i, *key) > spec.now,
+            Cand::Ov(r) => r.open,
+        };
+        !open
+    }
+
+    fn passes_filter(&self, spec: &PageSpec, cand: &Cand) -> bool {
+        match cand {
+            Cand::Gen { i, .. } => spec.filter.matches(spec.stream, &self.gen_facets(spec.stream, *i)),
+            Cand::Ov(r) => spec.filter.matches(spec.stream, &r.facets),
+        }
+    }
+
+    fn write_cand(&self, spec: &PageSpec, cand: &Cand, body: &mut String) {
+        match cand {
+            Cand::Gen { i, key, native } => {
+                self.gen.write_record(spec.stream, body, *i, *key, *native, spec.now, spec.sess)
+            }
+            Cand::Ov(r) if spec.stream == Stream::Sessions => {
+                let v = session_view(&r.value, spec.sess);
+                body.push_str(&serde_json::to_string(&v).unwrap_or_default());
+            }
+            Cand::Ov(r) => body.push_str(&r.json),
+        }
     }
 
     /// Number of visible records with key in `[lo, hi)` (sessions: finished at `now` only).
@@ -600,7 +630,7 @@ impl Store {
                 };
                 let (t, native) = self.gen.time_of(s, i);
                 let mut out = String::new();
-                self.gen.write_chat(&mut out, i, t, native, TsMode::Native, true, true);
+                self.gen.write_chat(&mut out, i, t, native, ChatShape::LISTED);
                 serde_json::from_str(&out).unwrap_or(Value::Null)
             }
         };

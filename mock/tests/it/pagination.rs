@@ -1,32 +1,12 @@
 //! Walking every endpoint's pages returns exactly the ground truth: no gaps, no duplicates,
 //! same bytes, same order — at several scales, including an empty account.
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::*;
 use botmaker_mock::{MockServer, Stream};
-use chrono::{DateTime, Duration, Utc};
-use common::*;
+use chrono::Duration;
 use serde_json::Value;
-
-/// Query string for a half-open window `[a, b)` given each endpoint's own inclusivity.
-fn window_query(s: Stream, a: DateTime<Utc>, b: DateTime<Utc>) -> String {
-    let (from, to) = match s {
-        Stream::Chats => (a - ms(1), b),         // from < t < to
-        Stream::Messages => (a, b - ms(1)),      // from <= t <= to
-        Stream::Sessions => (a, b),              // from <= t < to
-        Stream::Calls => (a - ms(1), b - ms(1)), // from < t <= to
-        _ => unreachable!(),
-    };
-    let mut qs = format!("/{}?from={}&to={}&long-term-search=true", s.name(), q(from), q(to));
-    match s {
-        Stream::Messages => qs.push_str("&limit=250"),
-        Stream::Sessions => qs.push_str("&timestamp-precision=milliseconds"),
-        _ => {}
-    }
-    qs
-}
 
 fn assert_unique(s: Stream, items: &[Value]) {
     let mut seen = HashSet::new();

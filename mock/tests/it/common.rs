@@ -3,7 +3,6 @@
 //! Hand-written over `TcpStream` (one connection per request, `Connection: close`) so tests can
 //! observe exactly what the server did: resets, bodies shorter than their `Content-Length`,
 //! non-JSON bodies.
-#![allow(dead_code)]
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -130,38 +129,54 @@ pub fn api(server: &MockServer, path_and_query: &str) -> Resp {
     get(&format!("{}{}", server.base_url(), path_and_query), Some(&server.token())).resp()
 }
 
-/// Follows `nextPage` from `first` (URL or, for /contacts, a token) and returns all items and
-/// the number of pages. Panics on any non-200.
+/// Follows the next-page links from `first` (URLs or, for /contacts, a token; under any of
+/// [`NEXT_PAGE_KEYS`]) and returns all items and the number of pages. Panics on any non-200.
 pub fn walk(server: &MockServer, first: &str) -> (Vec<Value>, usize) {
+    let pages = walk_pages(server, first);
+    let n = pages.len();
+    (pages.iter().flat_map(|p| page_items(p).clone()).collect(), n)
+}
+
+/// The list of records in a page envelope (`items`, or `tickets` for /tickets).
+pub fn page_items(page: &Value) -> &Vec<Value> {
+    page.get("items")
+        .or_else(|| page.get("tickets"))
+        .and_then(Value::as_array)
+        .unwrap_or_else(|| panic!("no items in {page}"))
+}
+
+/// Every page envelope [`walk`] sees, in order.
+pub fn walk_pages(server: &MockServer, first: &str) -> Vec<Value> {
     let mut url = format!("{}{}", server.base_url(), first);
-    let mut items = vec![];
-    let mut pages = 0;
+    let mut pages = vec![];
     loop {
-        pages += 1;
-        assert!(pages < 100_000, "runaway pagination at {url}");
+        assert!(pages.len() < 100_000, "runaway pagination at {url}");
         let r = get(&url, Some(&server.token())).resp();
         assert_eq!(r.status, 200, "{url}: {}", r.text());
         let v = r.json();
-        let list = v
-            .get("items")
-            .or_else(|| v.get("tickets"))
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_else(|| panic!("no items in {v}"));
-        items.extend(list);
-        match v.get("nextPage") {
-            Some(Value::String(s)) if !s.is_empty() => {
-                if s.starts_with("http") {
-                    url = s.clone();
-                } else {
-                    let sep = if first.contains('?') { '&' } else { '?' };
-                    url = format!("{}{}{}next-page-token={}", server.base_url(), first, sep, s);
-                }
+        let next = next_link(&v);
+        pages.push(v);
+        match next {
+            Some(s) if s.starts_with("http") => url = s,
+            Some(s) => {
+                let sep = if first.contains('?') { '&' } else { '?' };
+                url = format!("{}{}{}next-page-token={}", server.base_url(), first, sep, s);
             }
-            _ => break,
+            None => break,
         }
     }
-    (items, pages)
+    pages
+}
+
+/// The envelope keys a next-page link may come under.
+pub const NEXT_PAGE_KEYS: [&str; 3] = ["nextPage", "nextPageURL", "nextPageUrl"];
+
+/// A page's next-page link under any of [`NEXT_PAGE_KEYS`] (`None` when null, empty or absent).
+pub fn next_link(page: &Value) -> Option<String> {
+    NEXT_PAGE_KEYS
+        .iter()
+        .find_map(|k| page.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
+        .map(str::to_string)
 }
 
 /// A fixed anchor a few minutes in the past, rounded to a minute (stable "now"-relative data).
@@ -204,16 +219,24 @@ pub fn pk(stream: Stream, v: &Value) -> String {
     p.as_str().expect("primary key").to_string()
 }
 
-/// The time field the API filters a stream on (chats: lastUserMessageDatetime is the visible
-/// proxy; the real filter time is internal).
-pub fn time_field(stream: Stream) -> &'static str {
-    match stream {
-        Stream::Calls => "creationDatetime",
-        Stream::Chats => "lastUserMessageDatetime",
-        _ => "creationTime",
-    }
-}
-
 pub fn parse_time(v: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(v.as_str().expect("time string")).expect("RFC 3339").with_timezone(&Utc)
+}
+
+/// Query string for a half-open window `[a, b)` given each endpoint's own inclusivity.
+pub fn window_query(s: Stream, a: DateTime<Utc>, b: DateTime<Utc>) -> String {
+    let (from, to) = match s {
+        Stream::Chats => (a - ms(1), b),         // from < t < to
+        Stream::Messages => (a, b - ms(1)),      // from <= t <= to
+        Stream::Sessions => (a, b),              // from <= t < to
+        Stream::Calls => (a - ms(1), b - ms(1)), // from < t <= to
+        _ => unreachable!(),
+    };
+    let mut qs = format!("/{}?from={}&to={}&long-term-search=true", s.name(), q(from), q(to));
+    match s {
+        Stream::Messages => qs.push_str("&limit=250"),
+        Stream::Sessions => qs.push_str("&timestamp-precision=milliseconds"),
+        _ => {}
+    }
+    qs
 }

@@ -1,12 +1,10 @@
 //! Auth outcomes, rate limiting, the request log and the control endpoints.
 
-mod common;
-
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use botmaker_mock::{AuthOutcome, Latency, Stream};
-use common::*;
 
 #[test]
 fn auth_outcomes() {

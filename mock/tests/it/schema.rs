@@ -9,11 +9,9 @@
 //! `{"clarity": {"result": 40, "weight": 20}}` that replaced the spec's flat integers, and a
 //! last page may say `"nextPage": null` (the spec's prose) although the schema says string.
 
-mod common;
-
+use crate::common::*;
 use botmaker_mock::Stream;
 use chrono::Duration;
-use common::*;
 use serde_json::{Map, Value};
 
 struct Validator {
@@ -22,7 +20,7 @@ struct Validator {
 
 impl Validator {
     fn load() -> Validator {
-        let text = include_str!("fixtures/botmaker-schemas.json");
+        let text = include_str!("../fixtures/botmaker-schemas.json");
         let v: Value = serde_json::from_str(text).unwrap();
         Validator { schemas: v["schemas"].as_object().unwrap().clone() }
     }

@@ -1,10 +1,8 @@
 //! Data changing between syncs: touched chats, added records, sessions that finish late.
 
-mod common;
-
+use crate::common::*;
 use botmaker_mock::Stream;
 use chrono::{Duration, Utc};
-use common::*;
 use serde_json::json;
 
 #[test]

@@ -1,12 +1,10 @@
 //! Filtering, per-endpoint inclusivity, recent windows, parameter validation and record shape.
 
-mod common;
-
 use std::collections::HashSet;
 
+use crate::common::*;
 use botmaker_mock::{MockConfig, MockServer, Stream};
 use chrono::{DateTime, Duration, Timelike, Utc};
-use common::*;
 use serde_json::Value;
 
 /// True if the record `id` is returned for this window.

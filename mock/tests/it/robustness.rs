@@ -1,13 +1,11 @@
 //! No request input makes the server panic or hang: fuzzy query strings, huge numbers, garbage
 //! tokens and page tokens, broken HTTP.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 /// xorshift64*: deterministic fuzz input.
 struct Fuzz(u64);

@@ -1,15 +1,13 @@
 //! Scale: a million records per stream cost nothing to start and count, and serve fast.
 //!
-//! `cargo test -p botmaker-mock --release --test scale -- --ignored --nocapture` prints the
+//! `cargo test -p botmaker-mock --release --test it -- --ignored --nocapture scale::` prints the
 //! end-to-end serving throughput over HTTP (the benchmark figure).
-
-mod common;
 
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use botmaker_mock::{MockConfig, MockServer, Stream};
 use chrono::Duration as CDuration;
-use common::*;
 
 fn big() -> (MockServer, Duration) {
     let mut c = MockConfig::with_scale(1_000_000);

@@ -1,13 +1,11 @@
 //! Fault injection and misbehaviour scenarios.
 
-mod common;
-
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use crate::common::*;
 use botmaker_mock::{FaultConfig, RetryAfterMode, Scenario, Stream};
 use chrono::Duration as CDuration;
-use common::*;
 use serde_json::Value;
 
 fn url(server: &botmaker_mock::MockServer, p: &str) -> String {

@@ -1,0 +1,73 @@
+//! /agents records (`AgentResponse`).
+
+use super::vocab::{FIRST, FIRST_ASCII, LAST, LAST_ASCII, QUEUES};
+use super::{Gen, SALT, SALT_AGENT};
+use crate::config::Stream;
+use crate::json::Obj;
+use crate::rng::{make_id, Rng};
+use crate::time::{TsMode, DAY};
+
+impl Gen {
+    pub(crate) fn agent_facts(&self, k: u64) -> (bool, String) {
+        let mut r = Rng::new(self.seed, SALT_AGENT, k);
+        let first = r.below(FIRST.len() as u64) as usize;
+        let last = r.below(LAST.len() as u64) as usize;
+        let online = r.pct(30);
+        (online, format!("{}.{}{}@mockbiz.example", FIRST_ASCII[first], LAST_ASCII[last], k))
+    }
+
+    pub(crate) fn write_agent(&self, out: &mut String, k: u64) {
+        let mut r = Rng::new(self.seed, SALT_AGENT, k);
+        let first = r.below(FIRST.len() as u64) as usize;
+        let last = r.below(LAST.len() as u64) as usize;
+        let online = r.pct(30);
+        let (_, email) = self.agent_facts(k);
+        let role = match r.below(100) {
+            0..=69 => "OPERATOR",
+            70..=84 => "SUPERVISOR",
+            85..=89 => "ADMIN",
+            90..=94 => "CONFIGURATOR",
+            _ => "Ventas Senior",
+        };
+        let nq = 1 + r.below(3) as usize;
+        let off = r.below(QUEUES.len() as u64) as usize;
+        let queues: Vec<&str> = (0..nq).map(|x| QUEUES[(off + x) % QUEUES.len()]).collect();
+        let created = self.start - r.range(30 * DAY, 1100 * DAY);
+        let created_millis = r.pct(67);
+
+        let mut o = Obj::new(out);
+        o.str("id", make_id(self.seed, SALT[Stream::Agents.idx()], k).as_str())
+            .str("email", &email)
+            .str("name", &format!("{} {}", FIRST[first], LAST[last]))
+            .str("alias", FIRST[first])
+            .bool("isOnline", online)
+            .str(
+                "status",
+                if online {
+                    if r.pct(70) {
+                        "available"
+                    } else {
+                        "busy"
+                    }
+                } else {
+                    "offline"
+                },
+            )
+            .str("role", role)
+            .strs("queues", queues)
+            .int("slots", r.below(31) as i64)
+            .str("priority", r.pick(&["never", "low", "normal", "high"]))
+            .strs("groups", if r.pct(60) { vec![r.pick(&["Equipo A", "Equipo B", "Nocturno"])] } else { vec![] });
+        {
+            let mut ai = o.obj("additionalInfo");
+            if r.pct(50) {
+                let mut p = ai.obj("profile");
+                p.str("site", r.pick(&["BA", "CBA", "MVD"])).str("shift", r.pick(&["morning", "afternoon", "night"]));
+                p.end();
+            }
+            ai.end();
+        }
+        o.ts("creationTime", created, created_millis, TsMode::Native);
+        o.end();
+    }
+}
