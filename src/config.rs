@@ -17,13 +17,13 @@ use crate::input::shorten;
 use crate::protocol::redact::register_secret;
 
 /// Where Botmaker's API v2.0 lives.
-pub const DEFAULT_API_URL: &str = "https://api.botmaker.com/v2.0";
+pub(crate) const DEFAULT_API_URL: &str = "https://api.botmaker.com/v2.0";
 
 /// Regex for `start_date`: a date, or an RFC 3339 date-time with an upper-case `T` and a `Z` or
 /// `±HH:MM` offset, every number within its range. [`Config::from_value`] accepts exactly the
 /// strings this pattern matches, less those no pattern can rule out: a day past the end of its
 /// month (`2024-02-30`), a moment before 1970 or one in the future.
-pub const START_DATE_PATTERN: &str = concat!(
+pub(crate) const START_DATE_PATTERN: &str = concat!(
     r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])",
     r"(T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9]))?$"
 );
@@ -45,7 +45,7 @@ const ADVANCED_GROUP: &str = "advanced";
         "groups" = [{"id": MAIN_GROUP}, {"id": ADVANCED_GROUP, "title": "Advanced"}]
     )
 )]
-pub struct ConfigSpec {
+pub(crate) struct ConfigSpec {
     /// Botmaker API access token, sent in the `access-token` header. Generate it in Botmaker
     /// under Configuration → Integrations → API (Credentials tab).
     #[schemars(title = "Access token", extend("airbyte_secret" = true, "order" = 0, "group" = MAIN_GROUP))]
@@ -162,15 +162,15 @@ fn default_api_url() -> String {
 /// The access token. Its `Debug` and `Display` never show it.
 #[derive(Clone, PartialEq, Eq, JsonSchema, Serialize)]
 #[schemars(transparent)]
-pub struct AccessToken(String);
+pub(crate) struct AccessToken(String);
 
 impl AccessToken {
-    pub fn new(token: impl Into<String>) -> Self {
+    pub(crate) fn new(token: impl Into<String>) -> Self {
         AccessToken(token.into())
     }
 
     /// The token itself, for the one header that carries it.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -189,7 +189,7 @@ impl fmt::Debug for AccessToken {
 
 /// A validated configuration.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     pub access_token: AccessToken,
     pub start_date: DateTime<Utc>,
     pub long_term_search: bool,
@@ -205,7 +205,7 @@ pub struct Config {
 
 impl Config {
     /// Validates a parsed config file. `file` names it in error messages.
-    pub fn from_value(value: Value, file: &str) -> Result<Config> {
+    pub(crate) fn from_value(value: Value, file: &str) -> Result<Config> {
         let subject = format!("The config file '{file}'");
         let Value::Object(map) = &value else {
             return Err(Error::config(format!("{subject} must hold a JSON object with access_token and start_date.")));
@@ -369,7 +369,7 @@ fn parse_api_url(raw: &str) -> std::result::Result<Url, String> {
 }
 
 /// Whether `url` points at this machine.
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -380,10 +380,10 @@ pub fn is_loopback(url: &Url) -> bool {
 
 /// The connector's documentation page: `docs/botmaker.md` in its repository (Cargo.toml's
 /// `repository`), until the connector is listed in Airbyte's own catalog.
-pub const DOCUMENTATION_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/botmaker.md");
+pub(crate) const DOCUMENTATION_URL: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/docs/botmaker.md");
 
 /// The connector specification (`spec` output), generated from [`ConfigSpec`].
-pub fn connector_specification() -> Value {
+pub(crate) fn connector_specification() -> Value {
     let schema = crate::schema::schema_for::<ConfigSpec>();
     serde_json::json!({
         "documentationUrl": DOCUMENTATION_URL,

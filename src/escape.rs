@@ -9,7 +9,7 @@ use std::fmt::Write;
 /// byte-order mark, soft hyphens, line and paragraph separators) written as escapes: `\n`, `\r`,
 /// `\t`, and `\u{1b}` for the others, as Rust's `{:?}` shows them. Everything else, backslashes
 /// included, is kept as it is, so an ordinary name reads exactly as the user typed it.
-pub fn printable(text: &str) -> Cow<'_, str> {
+pub(crate) fn printable(text: &str) -> Cow<'_, str> {
     if !text.chars().any(needs_escape) {
         return Cow::Borrowed(text);
     }

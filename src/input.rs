@@ -21,20 +21,20 @@ use crate::protocol::redact::excerpt;
 
 /// Files larger than this are refused before parsing; no legitimate config, catalog or state
 /// comes close, and it keeps a wrong path (say, a log file) from eating memory.
-pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The UTF-8 byte-order mark some Windows editors put at the start of a text file.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Reads `path` and parses it as JSON. `what` names the file's role ("config", "catalog", "state").
-pub fn read_json_file(path: &Path, what: &str) -> Result<Value> {
+pub(crate) fn read_json_file(path: &Path, what: &str) -> Result<Value> {
     let bytes = read_input_file(path, what, MAX_INPUT_BYTES)?;
     parse_json_bytes(&bytes, &format!("The {what} file '{}'", path.display()))
 }
 
 /// Reads the state file: `None` when it is empty (or only whitespace), which the platform
 /// sometimes passes to mean "no state".
-pub fn read_state_file(path: &Path) -> Result<Option<Value>> {
+pub(crate) fn read_state_file(path: &Path) -> Result<Option<Value>> {
     let bytes = read_input_file(path, "state", MAX_INPUT_BYTES)?;
     if without_bom(&bytes).iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
@@ -44,7 +44,7 @@ pub fn read_state_file(path: &Path) -> Result<Option<Value>> {
 
 /// Parses `bytes` as JSON, after a UTF-8 byte-order mark if there is one; `subject` starts the
 /// error sentence ("The config file 'x.json'").
-pub fn parse_json_bytes(bytes: &[u8], subject: &str) -> Result<Value> {
+pub(crate) fn parse_json_bytes(bytes: &[u8], subject: &str) -> Result<Value> {
     let bytes = without_bom(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::config(format!("{subject} is empty; it must hold a JSON object.")));
@@ -137,7 +137,7 @@ fn open_without_blocking(path: &Path) -> std::io::Result<File> {
 /// recognise it, never a megabyte of it, and redacted before it is cut (see
 /// [`excerpt`]). Control characters are kept; quote the result with `{:?}` or pass it through
 /// [`printable`].
-pub fn shorten(value: &str) -> String {
+pub(crate) fn shorten(value: &str) -> String {
     excerpt(value, 80)
 }
 
@@ -154,7 +154,7 @@ pub(crate) fn kind_of(v: &Value) -> &'static str {
 }
 
 /// Deserializes `value` into `T`, naming the offending field on failure.
-pub fn from_value_at<T: DeserializeOwned>(value: Value, subject: &str) -> Result<T> {
+pub(crate) fn from_value_at<T: DeserializeOwned>(value: Value, subject: &str) -> Result<T> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         // serde quotes the offending value: keep a megabyte-long one from becoming the message.

@@ -14,14 +14,14 @@ const RUST_NUMBER_FORMATS: &[&str] =
     &["int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float", "double"];
 
 /// The schema of a stream's records: [`schema_for`] plus Airbyte's timestamp type hints.
-pub fn record_schema_for<T: JsonSchema>() -> Value {
+pub(crate) fn record_schema_for<T: JsonSchema>() -> Value {
     let mut value = schema_for::<T>();
     mark_timestamps(&mut value);
     value
 }
 
 /// The draft-07, fully inline schema of `T`.
-pub fn schema_for<T: JsonSchema>() -> Value {
+pub(crate) fn schema_for<T: JsonSchema>() -> Value {
     let generator = SchemaSettings::draft07()
         .with(|s| {
             s.inline_subschemas = true;
@@ -37,7 +37,7 @@ pub fn schema_for<T: JsonSchema>() -> Value {
 }
 
 /// Applies Airbyte's schema conventions recursively.
-pub fn normalize(value: &mut Value) {
+pub(crate) fn normalize(value: &mut Value) {
     match value {
         Value::Object(map) => {
             normalize_object(map);

@@ -14,13 +14,13 @@ use crate::input::{kind_of, shorten};
 
 /// The raw state blobs per stream name; `None` means "reset this stream" (`stream_state: null`).
 #[derive(Debug, Default, Clone, PartialEq)]
-pub struct InputState {
+pub(crate) struct InputState {
     streams: HashMap<String, Option<Value>>,
 }
 
 impl InputState {
     /// Reads a state file's JSON. `file` names it in error messages.
-    pub fn from_value(value: Value, file: &str) -> Result<InputState> {
+    pub(crate) fn from_value(value: Value, file: &str) -> Result<InputState> {
         let mut state = InputState::default();
         let subject = format!("The state file '{file}'");
         match value {

@@ -178,7 +178,10 @@ mod tests {
         }
     }
 
-    fn spans(segments: &[Segment]) -> Vec<(DateTime<Utc>, DateTime<Utc>, bool, bool, bool)> {
+    /// start, end, old, skip, checkpoints
+    type Row = (DateTime<Utc>, DateTime<Utc>, bool, bool, bool);
+
+    fn spans(segments: &[Segment]) -> Vec<Row> {
         segments.iter().map(|s| (s.span.start, s.span.end, s.old, s.skip, s.checkpoints)).collect()
     }
 

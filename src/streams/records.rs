@@ -1,11 +1,11 @@
 //! One struct per stream record, following Botmaker's OpenAPI schemas.
 //!
-//! These types are the single source of the discovered JSON Schemas and of what a RECORD's
-//! `data` holds. Every struct keeps the fields the API adds later in a flattened `extra` map
-//! (`additionalProperties: true`), so a new API field reaches the destination instead of being
-//! dropped. Field types follow the spec; a value of the wrong JSON type makes the page fail to
-//! parse, which the HTTP layer reports (after retries) instead of emitting a record that breaks
-//! its schema. Fields the API leaves out are left out of the record too (`skip_serializing_none`).
+//! These types are the single source of the discovered JSON Schemas: what a RECORD's `data`
+//! holds, field by field, with the descriptions the Airbyte UI shows. Records themselves are
+//! copied from the API's JSON along these schemas (`transcode`), not built from the structs:
+//! a value of an unexpected type is converted where that loses nothing and kept otherwise, never
+//! a reason to drop a record. Every schema allows additional properties (the flattened `extra`
+//! maps), so a field the API adds later reaches the destination.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,13 +13,13 @@ use serde_json::{Map, Value};
 use serde_with::skip_serializing_none;
 
 /// Unknown fields, kept as they came.
-pub type Extra = Map<String, Value>;
+pub(crate) type Extra = Map<String, Value>;
 
 /// The API's `{chatId, channelId, contactId}` reference.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ChatRef {
+pub(crate) struct ChatRef {
     /// Botmaker's chat id.
     pub chat_id: Option<String>,
     /// The channel the chat happens on, e.g. `botproject-whatsapp-5491100000000`.
@@ -33,7 +33,7 @@ pub struct ChatRef {
 /// `chat{chatId,channelId,contactId}` flattened to top-level columns, the way warehouses want it.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
-pub struct FlatChatRef {
+pub(crate) struct FlatChatRef {
     /// Botmaker's chat id (`chat.chatId` in the API).
     pub chat_id: Option<String>,
     /// The channel id (`chat.channelId` in the API).
@@ -56,7 +56,7 @@ impl From<Option<ChatRef>> for FlatChatRef {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ChatFields {
+pub(crate) struct ChatFields {
     /// When the chat conversation began (in practice, when the contact was created).
     #[schemars(extend("format" = "date-time"))]
     pub creation_time: Option<String>,
@@ -103,14 +103,6 @@ pub struct ChatFields {
     pub extra: Extra,
 }
 
-/// A chat as the API lists it.
-#[derive(Debug, Deserialize)]
-pub struct ChatItem {
-    pub chat: Option<ChatRef>,
-    #[serde(flatten)]
-    pub fields: ChatFields,
-}
-
 /// One chat (one user on one channel) in its current state, as `GET /chats` lists it.
 ///
 /// Incremental, cursor `lastUserMessageDatetime`: read in date windows on the chat's last activity
@@ -120,7 +112,7 @@ pub struct ChatItem {
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "chats", extend("additionalProperties" = true))]
-pub struct ChatRecord {
+pub(crate) struct ChatRecord {
     #[serde(flatten)]
     pub chat: FlatChatRef,
     #[serde(flatten)]
@@ -133,7 +125,7 @@ pub struct ChatRecord {
 /// Media attached to a message.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct Media {
+pub(crate) struct Media {
     /// The caption shown with the media.
     pub caption: Option<String>,
     /// The media's URL; fetching it needs the access token.
@@ -145,7 +137,7 @@ pub struct Media {
 /// A shared location.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct Location {
+pub(crate) struct Location {
     /// The latitude, as the text Botmaker sends.
     pub latitude: Option<String>,
     /// The longitude, as the text Botmaker sends.
@@ -161,7 +153,7 @@ pub struct Location {
 /// A call event inside a message.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct CallEvent {
+pub(crate) struct CallEvent {
     /// user-joined, agent-joined, user-left, agent-left, recording, room-destroyed.
     pub event: Option<String>,
     #[serde(flatten)]
@@ -172,7 +164,7 @@ pub struct CallEvent {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Content {
+pub(crate) struct Content {
     /// The kind of content: text, image, audio, file, video, buttons, carousel, button-click or
     /// call.
     #[serde(rename = "type")]
@@ -205,7 +197,7 @@ pub struct Content {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct EncryptionParams {
+pub(crate) struct EncryptionParams {
     /// The version of the encryption parameters.
     pub version: Option<String>,
     /// The id of the encryption configuration used.
@@ -222,7 +214,7 @@ pub struct EncryptionParams {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct MessageFields {
+pub(crate) struct MessageFields {
     /// The id of the message in Botmaker.
     pub id: Option<String>,
     /// When the message was created. The messages stream's cursor.
@@ -247,14 +239,6 @@ pub struct MessageFields {
     pub extra: Extra,
 }
 
-/// A message as the API lists it.
-#[derive(Debug, Deserialize)]
-pub struct MessageItem {
-    pub chat: Option<ChatRef>,
-    #[serde(flatten)]
-    pub fields: MessageFields,
-}
-
 /// One message sent by the user, the bot or an agent, from `GET /messages`.
 ///
 /// Incremental, cursor `creationTime`: read in date windows, each message emitted once across
@@ -263,7 +247,7 @@ pub struct MessageItem {
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "messages", extend("additionalProperties" = true))]
-pub struct MessageRecord {
+pub(crate) struct MessageRecord {
     #[serde(flatten)]
     pub chat: FlatChatRef,
     #[serde(flatten)]
@@ -276,7 +260,7 @@ pub struct MessageRecord {
 /// The chat a session belongs to, as it was when the session was listed.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct SessionChat {
+pub(crate) struct SessionChat {
     /// The chat reference: `chatId`, `channelId` and `contactId`.
     pub chat: Option<ChatRef>,
     #[serde(flatten)]
@@ -287,7 +271,7 @@ pub struct SessionChat {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionEvent {
+pub(crate) struct SessionEvent {
     /// The event's name, e.g. conversation-close, assigned-to-agent, set-variable.
     pub name: Option<String>,
     /// When the event happened.
@@ -305,7 +289,7 @@ pub struct SessionEvent {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionAiAnalysis {
+pub(crate) struct SessionAiAnalysis {
     /// Botmaker's AI summary of the session.
     pub summary: Option<String>,
     /// Botmaker's flag for a session that does not meet the minimum criteria the analysis needs to
@@ -328,7 +312,7 @@ pub struct SessionAiAnalysis {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionFields {
+pub(crate) struct SessionFields {
     /// The session's id in Botmaker.
     pub id: Option<String>,
     /// When the session started: the sessions stream's cursor (requested with millisecond
@@ -358,7 +342,7 @@ pub struct SessionFields {
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "sessions", extend("additionalProperties" = true))]
-pub struct SessionRecord {
+pub(crate) struct SessionRecord {
     /// The session's chat id (`chat.chat.chatId`), at the top level for joins.
     pub chat_id: Option<String>,
     #[serde(flatten)]
@@ -371,7 +355,7 @@ pub struct SessionRecord {
 /// A call recording.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct Recording {
+pub(crate) struct Recording {
     /// The recording's id.
     pub id: Option<String>,
     /// Recording URL; fetching it requires the access token.
@@ -384,7 +368,7 @@ pub struct Recording {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CallParticipant {
+pub(crate) struct CallParticipant {
     /// The participant's id.
     pub participant_id: Option<String>,
     /// Who brought the participant into the call, as Botmaker names it.
@@ -405,7 +389,7 @@ pub struct CallParticipant {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct CallFields {
+pub(crate) struct CallFields {
     /// The call's id.
     pub id: Option<String>,
     /// The agent who took the call.
@@ -428,14 +412,6 @@ pub struct CallFields {
     pub extra: Extra,
 }
 
-/// A call as the API lists it.
-#[derive(Debug, Deserialize)]
-pub struct CallItem {
-    pub chat: Option<ChatRef>,
-    #[serde(flatten)]
-    pub fields: CallFields,
-}
-
 /// One audio or video call, from `GET /calls`.
 ///
 /// Incremental, cursor `creationDatetime`: read in date windows, each call emitted once (calls
@@ -444,7 +420,7 @@ pub struct CallItem {
 #[skip_serializing_none]
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "calls", extend("additionalProperties" = true))]
-pub struct CallRecord {
+pub(crate) struct CallRecord {
     #[serde(flatten)]
     pub chat: FlatChatRef,
     #[serde(flatten)]
@@ -457,7 +433,7 @@ pub struct CallRecord {
 /// A labelled value (phone number, e-mail, address, website).
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct ContactField {
+pub(crate) struct ContactField {
     /// The value (for example a phone number, e-mail address, postal address or URL).
     pub value: Option<String>,
     /// An optional label for the value (for example "Home", "Work").
@@ -470,7 +446,7 @@ pub struct ContactField {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ContactChat {
+pub(crate) struct ContactChat {
     /// The chat's id in Botmaker.
     pub id: Option<String>,
     /// The contact's id on the chat's platform (for example a phone number on WhatsApp).
@@ -490,7 +466,7 @@ pub struct ContactChat {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "contacts", extend("additionalProperties" = true))]
-pub struct ContactRecord {
+pub(crate) struct ContactRecord {
     /// The contact's id in Botmaker.
     pub id: Option<String>,
     /// The contact's first name.
@@ -543,7 +519,7 @@ pub struct ContactRecord {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "agents", extend("additionalProperties" = true))]
-pub struct AgentRecord {
+pub(crate) struct AgentRecord {
     /// The agent's id.
     pub id: Option<String>,
     /// The agent's e-mail address.
@@ -591,7 +567,7 @@ pub struct AgentRecord {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "channels", extend("additionalProperties" = true))]
-pub struct ChannelRecord {
+pub(crate) struct ChannelRecord {
     /// The channel's id in Botmaker (the `channelId` of chat references).
     pub id: Option<String>,
     /// The channel's platform: whatsapp, messenger, telegram, instagram, webchat, …
@@ -628,7 +604,7 @@ pub struct ChannelRecord {
 /// The bot an intent belongs to.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct Bot {
+pub(crate) struct Bot {
     /// The bot's id.
     pub id: Option<String>,
     /// The bot's name.
@@ -643,7 +619,7 @@ pub struct Bot {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[schemars(title = "intents", extend("additionalProperties" = true))]
-pub struct IntentRecord {
+pub(crate) struct IntentRecord {
     /// The intent's id in Botmaker (usable to trigger it through the API).
     pub id: Option<String>,
     /// The intent's name.
@@ -667,7 +643,7 @@ pub struct IntentRecord {
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct TicketFieldValue {
+pub(crate) struct TicketFieldValue {
     /// The id of the selected option.
     pub value_id: Option<String>,
     /// The selected option's label.
@@ -679,7 +655,7 @@ pub struct TicketFieldValue {
 /// A ticket custom field and its value.
 #[skip_serializing_none]
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-pub struct TicketCustomField {
+pub(crate) struct TicketCustomField {
     /// The custom field's id.
     pub id: Option<String>,
     /// The custom field's name.
@@ -702,7 +678,7 @@ pub struct TicketCustomField {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(title = "tickets", extend("additionalProperties" = true))]
-pub struct TicketRecord {
+pub(crate) struct TicketRecord {
     /// The ticket's id.
     pub id: Option<String>,
     /// The Botmaker business (account) the ticket belongs to.

@@ -296,7 +296,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
                     **slot = Some(value).filter(|v| !v.is_null());
                 }
                 Some(Pick { path: [_, rest @ ..], slot }) => {
-                    let pick = Some(Pick { path: rest, slot: &mut **slot });
+                    let pick = Some(Pick { path: rest, slot });
                     map.next_value_seed(ValueSeed { shape, path: &path, w: &mut *self.w, pick })?;
                 }
                 _ => map.next_value_seed(ValueSeed { shape, path: &path, w: &mut *self.w, pick: None })?,

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use botmaker_mock::{MockConfig, MockServer, Stream};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_source-botmaker");
@@ -269,15 +269,6 @@ pub fn expected_keys(mock: &MockServer, stream: &str, from: DateTime<Utc>, to: D
         mock.expected_all(s)
     };
     keys_of(stream, &records)
-}
-
-/// The window a sync started now covers: up to two minutes ago (the ingestion lag).
-pub fn sync_upper(now: DateTime<Utc>) -> DateTime<Utc> {
-    now - TimeDelta::minutes(2)
-}
-
-pub fn long_ago() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2000-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
 }
 
 /// Asserts set equality with a readable diff.
