@@ -6,7 +6,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::protocol::redact::redact;
+use crate::protocol::redact::excerpt as excerpt_text;
 
 /// How many characters of an unexpected body an error message quotes.
 const BODY_EXCERPT: usize = 160;
@@ -143,21 +143,16 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     if body.is_empty() {
         return "(empty body)".into();
     }
-    // Masked before it is cut, so no piece of a secret survives the cut; the prefix is long
-    // enough that any secret starting in the part shown ends inside it.
+    // Masked before it is cut (`redact::excerpt`), so no piece of a secret survives the cut;
+    // the prefix is long enough that any secret starting in the part shown ends inside it.
     let prefix = &body[..body.len().min(BODY_EXCERPT * 4 + 8192)];
     let text: String = String::from_utf8_lossy(prefix).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    format!("{:?}", shorten_masked(&text, BODY_EXCERPT))
+    format!("{:?}", excerpt_text(&text, BODY_EXCERPT))
 }
 
 /// `text` with secrets masked, then cut to `max` characters (with "…" when cut).
 pub(crate) fn shorten_masked(text: &str, max: usize) -> String {
-    let masked = redact(text);
-    if masked.chars().count() <= max {
-        masked.into_owned()
-    } else {
-        format!("{}…", masked.chars().take(max).collect::<String>())
-    }
+    excerpt_text(text, max)
 }
 
 /// "https://host:port" of a URL, never its path or query.

@@ -22,7 +22,9 @@ use chrono::Utc;
 
 use crate::config::Config;
 use crate::error::{Error, FailureType};
+use crate::escape::printable;
 use crate::http::{ApiClient, SignalFn};
+use crate::input::shorten;
 use crate::protocol::catalog::{ConfiguredCatalog, SyncMode};
 use crate::protocol::{LogLevel, MessageWriter};
 use crate::settings::Settings;
@@ -104,8 +106,9 @@ pub(crate) fn read<W: Write + Send>(
         .into_iter()
         .find(|k| summary.failures.iter().any(|(_, e)| e.failure_type == *k))
         .unwrap_or(FailureType::System);
-    let names: Vec<&str> = summary.failures.iter().map(|(n, _)| n.as_str()).collect();
-    let details: Vec<String> = summary.failures.iter().map(|(name, e)| format!("{name}: {}", e.message)).collect();
+    let names: Vec<String> = summary.failures.iter().map(|(n, _)| printable(&shorten(n)).into_owned()).collect();
+    let details: Vec<String> =
+        summary.failures.iter().map(|(name, e)| format!("{}: {}", printable(&shorten(name)), e.message)).collect();
     let headline = format!("These streams did not sync successfully: {}. {}", names.join(", "), details.join(" "));
     Err(Failure::Error(Error { failure_type: kind, message: headline, internal: None }))
 }
@@ -116,7 +119,7 @@ fn select(name: String, mode: SyncMode, config: &Config, state: &InputState) -> 
         let known: Vec<&str> = streams::STREAMS.iter().map(|s| s.name).collect();
         let message = format!(
             "Stream '{}' is in the configured catalog but the Botmaker source has no such stream (it has: {}). Refresh the source schema in Airbyte and remove it.",
-            crate::input::shorten(&name),
+            printable(&shorten(&name)),
             known.join(", ")
         );
         return Selected { name, incremental_without_cursor: false, start: Err(Error::config(message)) };

@@ -137,7 +137,8 @@ impl<'w, W: Write> Emitter<'w, W> {
         let streams = streams
             .into_iter()
             .map(|(name, state)| StreamOut {
-                name,
+                // Names come from the catalog: never written with control characters in them.
+                name: crate::escape::printable(&name).into_owned(),
                 state,
                 last_state: None,
                 last_state_at: Instant::now(),

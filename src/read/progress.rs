@@ -42,7 +42,7 @@ impl Progress {
             .iter()
             .map(|name| Row {
                 // Names come from the catalog: never draw control characters on a terminal.
-                name: name.chars().flat_map(char::escape_debug).collect(),
+                name: crate::escape::printable(name).into_owned(),
                 records: 0,
                 windows_done: 0,
                 windows_expected: 0,
