@@ -10,6 +10,7 @@ mod hostile;
 mod incremental;
 mod metadata;
 mod pyproject;
+mod rate_limit_status;
 mod read;
 mod resilience;
 mod snapshots;
