@@ -57,15 +57,19 @@ pub(crate) struct PagePermit(#[allow(dead_code)] OwnedSemaphorePermit);
 pub(crate) enum Failed {
     /// Botmaker wants `long-term-search=true` on a request sent without it.
     LongTermSearchRequired(Error),
-    /// Botmaker refused a link it had handed out (or a saved one).
-    StaleLink(Error),
+    /// Botmaker refused a link it had handed out (or a saved one); `answer` is what it said
+    /// ("HTTP 400: …").
+    StaleLink {
+        error: Error,
+        answer: String,
+    },
     Other(Error),
 }
 
 impl From<Failed> for Error {
     fn from(f: Failed) -> Error {
         match f {
-            Failed::LongTermSearchRequired(e) | Failed::StaleLink(e) | Failed::Other(e) => e,
+            Failed::LongTermSearchRequired(e) | Failed::StaleLink { error: e, .. } | Failed::Other(e) => e,
         }
     }
 }
@@ -213,7 +217,9 @@ impl Endpoint {
                 }
                 Attempt::Failed(Verdict::Fatal(e)) => return Err(Failed::Other(e.with_internal(what))),
                 Attempt::Failed(Verdict::LongTermSearchRequired(e)) => return Err(Failed::LongTermSearchRequired(e)),
-                Attempt::Failed(Verdict::StaleLink(e)) => return Err(Failed::StaleLink(e)),
+                Attempt::Failed(Verdict::StaleLink { error, answer }) => {
+                    return Err(Failed::StaleLink { error, answer })
+                }
                 Attempt::BadBody(why) => {
                     if same_bad_body.0 == why {
                         same_bad_body.1 += 1;

@@ -13,4 +13,5 @@ mod pyproject;
 mod rate_limit_status;
 mod read;
 mod resilience;
+mod resumable_lists;
 mod snapshots;
