@@ -438,6 +438,20 @@ mod tests {
     }
 
     #[test]
+    fn a_minute_without_a_state_brings_one_even_without_records() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("messages".into(), coverage())]);
+        e.streams[0].last_state_at = Instant::now().checked_sub(MAX_STATE_INTERVAL).unwrap();
+        e.handle(Event::Done { stream: 0, seq: 0, deltas: covered("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") })
+            .unwrap();
+        // The minute starts again: the next empty window folds.
+        e.handle(Event::Done { stream: 0, seq: 1, deltas: covered("2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z") })
+            .unwrap();
+        e.finish().unwrap();
+        assert_eq!(states(&messages(w)), [("2024-01-02T00:00:00.000Z".to_string(), 0.0)]);
+    }
+
+    #[test]
     fn windows_without_deltas_hold_the_state_back() {
         let mut w = MessageWriter::new(Vec::new());
         let mut e = Emitter::new(&mut w, vec![("sessions".into(), coverage())]);

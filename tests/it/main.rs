@@ -4,6 +4,7 @@
 
 mod common;
 
+mod checkpoint_cadence;
 mod cli;
 mod docs_page;
 mod hostile;
