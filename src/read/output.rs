@@ -245,6 +245,9 @@ impl<'w, W: Write> Emitter<'w, W> {
 
     fn http(&mut self, stream: usize, signal: Signal) -> io::Result<()> {
         let s = &mut self.streams[stream];
+        // A window task cancelled as its stream failed may still signal while it stops: the
+        // stream's status is final by then.
+        let ended = s.finished.is_some();
         match signal {
             Signal::Request { long_term_search } => {
                 s.requests += 1;
@@ -261,15 +264,16 @@ impl<'w, W: Write> Emitter<'w, W> {
             }
             Signal::RateLimited { until } => {
                 s.rate_limited += 1;
-                if s.rate_limited == 1 {
+                if s.rate_limited == 1 && !ended {
                     let reset = until.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
                     self.writer.stream_status(&s.name, StreamStatus::Running, Some(reset))?;
+                    s.running = true;
                     self.flush()?;
                 }
             }
             Signal::Resumed => {
                 s.rate_limited = s.rate_limited.saturating_sub(1);
-                if s.rate_limited == 0 {
+                if s.rate_limited == 0 && !ended {
                     self.writer.stream_status(&s.name, StreamStatus::Running, None)?;
                     self.flush()?;
                 }
@@ -438,6 +442,25 @@ mod tests {
     }
 
     #[test]
+    fn no_status_follows_a_streams_last_one() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("calls".into(), coverage())]);
+        let until = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        e.handle(Event::Started { stream: 0 }).unwrap();
+        e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
+        e.handle(Event::Finished { stream: 0, result: Err(Error::transient("down")) }).unwrap();
+        // A cancelled window still waking from its wait, or hitting a 429 as it stops.
+        e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
+        e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
+        e.finish().unwrap();
+        let statuses: Vec<String> = messages(w)
+            .iter()
+            .filter_map(|m| m["trace"]["stream_status"]["status"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(statuses, ["STARTED", "RUNNING", "INCOMPLETE"]);
+    }
+
+    #[test]
     fn a_minute_without_a_state_brings_one_even_without_records() {
         let mut w = MessageWriter::new(Vec::new());
         let mut e = Emitter::new(&mut w, vec![("messages".into(), coverage())]);
@@ -499,8 +522,14 @@ mod tests {
         e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
         e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
         e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
+        // Running already: the first records bring no second RUNNING.
+        e.handle(page(0, 2)).unwrap();
         e.finish().unwrap();
-        let statuses: Vec<Value> = messages(w).into_iter().map(|m| m["trace"]["stream_status"].clone()).collect();
+        let statuses: Vec<Value> = messages(w)
+            .into_iter()
+            .filter(|m| m["type"] == "TRACE")
+            .map(|m| m["trace"]["stream_status"].clone())
+            .collect();
         assert_eq!(statuses.len(), 2);
         assert_eq!(
             statuses[0]["reasons"],
