@@ -1,6 +1,6 @@
 //! When and how long to wait before retrying a request.
 //!
-//! The `backoff` crate (required by the design card, but unmaintained) is used only here, as
+//! The `backoff` crate (a required dependency of the project, but unmaintained) is used only here, as
 //! the generator of jittered exponential delays, so it can be swapped without touching callers.
 
 use std::time::Duration;
