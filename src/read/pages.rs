@@ -11,7 +11,7 @@ use super::output::Event;
 use super::stream::StreamCtx;
 use crate::error::Error;
 use crate::http::{Failed, Origin};
-use crate::input::shorten;
+use crate::protocol::input::shorten;
 use crate::protocol::LogLevel;
 use crate::streams::shape::Report;
 use crate::time::Span;
