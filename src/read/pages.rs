@@ -6,9 +6,9 @@ use std::hash::{Hash, Hasher};
 
 use reqwest::Url;
 
+use super::context::StreamCtx;
 use super::dedupe::Dedupe;
-use super::output::Event;
-use super::stream::StreamCtx;
+use super::events::Event;
 use crate::error::Error;
 use crate::http::{Failed, Origin};
 use crate::protocol::input::shorten;

@@ -5,6 +5,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+/// The read engine's own modules, lowest first: each uses only those before it.
+const READ_LAYERS: &[&str] =
+    &["state", "plan", "dedupe", "events", "context", "pages", "window", "stream", "progress", "output"];
+
 /// Top-level modules, lowest layer first.
 const LAYERS: &[&[&str]] = &[
     &["error", "escape", "time", "schema", "settings"],
@@ -61,4 +65,28 @@ fn no_module_uses_a_module_above_it() {
         }
     }
     assert!(upward.is_empty(), "modules using a layer above their own: {upward:#?}");
+}
+
+#[test]
+fn the_read_engine_s_modules_form_a_line() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/read");
+    let mut upward = BTreeSet::new();
+    for module in READ_LAYERS {
+        let text = std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap();
+        let own = READ_LAYERS.iter().position(|m| m == module).unwrap();
+        for (i, _) in text.match_indices("super::") {
+            let used: String = text[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if let Some(pos) = READ_LAYERS.iter().position(|m| *m == used) {
+                if pos > own {
+                    upward.insert(format!("read::{module} uses read::{used}"));
+                }
+            }
+        }
+    }
+    assert!(upward.is_empty(), "read modules using a later one: {upward:#?}");
+    let listed: BTreeSet<String> = READ_LAYERS.iter().map(|m| format!("{m}.rs")).collect();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(name == "mod.rs" || listed.contains(&name), "src/read/{name} is not in READ_LAYERS");
+    }
 }
