@@ -9,6 +9,9 @@ use std::path::Path;
 const READ_LAYERS: &[&str] =
     &["state", "plan", "dedupe", "events", "context", "pages", "window", "stream", "progress", "output"];
 
+/// The streams module's own modules, lowest first (the table, mod.rs, uses them all).
+const STREAMS_LAYERS: &[&str] = &["records", "shape", "transcode", "codec"];
+
 /// Top-level modules, lowest layer first.
 const LAYERS: &[&[&str]] = &[
     &["error", "escape", "time", "schema", "settings"],
@@ -67,26 +70,37 @@ fn no_module_uses_a_module_above_it() {
     assert!(upward.is_empty(), "modules using a layer above their own: {upward:#?}");
 }
 
-#[test]
-fn the_read_engine_s_modules_form_a_line() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/read");
+/// Checks that the modules of `src/<parent>/` use only those listed before them in `order`,
+/// and that every file there is listed.
+fn submodules_form_a_line(parent: &str, order: &[&str]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(parent);
     let mut upward = BTreeSet::new();
-    for module in READ_LAYERS {
+    for module in order {
         let text = std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap();
-        let own = READ_LAYERS.iter().position(|m| m == module).unwrap();
+        let own = order.iter().position(|m| m == module).unwrap();
         for (i, _) in text.match_indices("super::") {
             let used: String = text[i + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-            if let Some(pos) = READ_LAYERS.iter().position(|m| *m == used) {
+            if let Some(pos) = order.iter().position(|m| *m == used) {
                 if pos > own {
-                    upward.insert(format!("read::{module} uses read::{used}"));
+                    upward.insert(format!("{parent}::{module} uses {parent}::{used}"));
                 }
             }
         }
     }
-    assert!(upward.is_empty(), "read modules using a later one: {upward:#?}");
-    let listed: BTreeSet<String> = READ_LAYERS.iter().map(|m| format!("{m}.rs")).collect();
+    assert!(upward.is_empty(), "{parent} modules using a later one: {upward:#?}");
+    let listed: BTreeSet<String> = order.iter().map(|m| format!("{m}.rs")).collect();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(name == "mod.rs" || listed.contains(&name), "src/read/{name} is not in READ_LAYERS");
+        assert!(name == "mod.rs" || listed.contains(&name), "src/{parent}/{name} is not in the module order");
     }
+}
+
+#[test]
+fn the_read_engine_s_modules_form_a_line() {
+    submodules_form_a_line("read", READ_LAYERS);
+}
+
+#[test]
+fn the_streams_modules_form_a_line() {
+    submodules_form_a_line("streams", STREAMS_LAYERS);
 }
