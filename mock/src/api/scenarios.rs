@@ -41,9 +41,10 @@ pub(crate) fn replacement(scenario: &Scenario) -> Option<Reply> {
     }
 }
 
-/// The field `WrongTypes` breaks in every item of `s`, and its wrong-typed value.
-fn wrong_field(s: Stream, item: &serde_json::Map<String, Value>) -> (&'static str, Value) {
-    match s {
+/// The field `WrongTypes` breaks in every item of `s`, and its wrong-typed value (`None` for
+/// blacklisted contacts, whose records are plain strings).
+fn wrong_field(s: Stream, item: &serde_json::Map<String, Value>) -> Option<(&'static str, Value)> {
+    Some(match s {
         Stream::Chats => ("isBanned", "yes".into()),
         Stream::Messages | Stream::Sessions => {
             let ms = item.get("creationTime").and_then(Value::as_str).and_then(crate::time::parse_ts).unwrap_or(0);
@@ -66,9 +67,8 @@ fn wrong_field(s: Stream, item: &serde_json::Map<String, Value>) -> (&'static st
         Stream::Typifications => ("queues", "sales".into()),
         Stream::TicketFieldDefinitions => ("validOptions", "none".into()),
         Stream::BilledConversations => ("origin", 1.into()),
-        // Its records are strings; see `wrong_item`.
-        Stream::ContactsBlacklist => ("contact", Value::Null),
-    }
+        Stream::ContactsBlacklist => return None,
+    })
 }
 
 /// A record with a known field of the wrong type (blacklisted contacts, plain strings, become
@@ -79,8 +79,9 @@ fn wrong_item(s: Stream, item: &mut Value) {
         return;
     }
     if let Some(o) = item.as_object_mut() {
-        let (k, val) = wrong_field(s, o);
-        o.insert(k.to_string(), val);
+        if let Some((k, val)) = wrong_field(s, o) {
+            o.insert(k.to_string(), val);
+        }
     }
 }
 
