@@ -202,7 +202,7 @@ impl Endpoint {
         let long_term_search = url.query_pairs().any(|(k, v)| k == "long-term-search" && v == "true");
         let call = Call { stream: self.stream, url, what: &what, origin, long_term_search };
         let policy = self.client.settings.retry;
-        let mut delays = policy.delays();
+        let mut delays = retry::delays(&policy);
         let started = Instant::now();
         let mut attempts = 0u32;
         let mut same_bad_body = (String::new(), 0u32);

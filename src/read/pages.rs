@@ -6,12 +6,12 @@ use std::hash::{Hash, Hasher};
 
 use reqwest::Url;
 
+use super::context::StreamCtx;
 use super::dedupe::Dedupe;
-use super::output::Event;
-use super::stream::StreamCtx;
+use super::events::Event;
 use crate::error::Error;
 use crate::http::{Failed, Origin};
-use crate::input::shorten;
+use crate::protocol::input::shorten;
 use crate::protocol::LogLevel;
 use crate::streams::shape::Report;
 use crate::time::Span;

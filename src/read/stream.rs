@@ -1,27 +1,24 @@
-//! Reading one stream: what it needs, and the readers of lists and tickets (windowed streams
-//! are in `window`).
+//! Reading one stream: the readers of lists and tickets, and the dispatch to the windowed
+//! reader (`window`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
 use reqwest::Url;
 
+use super::context::{Start, StreamCtx};
 use super::dedupe::Dedupe;
-use super::output::{Event, Output};
+use super::events::Event;
 use super::pages::{as_link, follow, log_summary, next_url, read_page, Filter, PageStats};
 use super::plan::INGESTION_LAG;
 use super::state::{Coverage, Delta};
 use super::window::read_windowed;
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::http::classify::describe_origin;
-use crate::http::{Endpoint, Failed, Origin};
-use crate::input::shorten;
+use crate::http::{Failed, Origin};
+use crate::protocol::input::shorten;
 use crate::protocol::LogLevel;
-use crate::streams::codec::Codec;
-use crate::streams::shape::Report;
-use crate::streams::{ReadMode, StreamDef};
+use crate::streams::ReadMode;
 use crate::time::Span;
 
 /// Tickets pages overlap by this many items, so a ticket shifted by a deletion between two
@@ -29,72 +26,6 @@ use crate::time::Span;
 const TICKET_OVERLAP: u64 = 10;
 /// Pages of tickets in a row that bring nothing new before paging is declared stuck.
 const MAX_STALE_TICKET_PAGES: u32 = 3;
-
-/// Everything a stream's tasks share.
-pub(crate) struct StreamCtx {
-    /// The stream's position in the catalog (events use it).
-    pub(crate) index: usize,
-    pub(crate) def: &'static StreamDef,
-    pub(crate) endpoint: Endpoint,
-    pub(crate) codec: Codec,
-    pub(crate) out: Output,
-    pub(crate) config: Arc<Config>,
-    /// The sync's start; every stream plans against the same instant.
-    pub(crate) now: DateTime<Utc>,
-    report: Mutex<Report>,
-}
-
-/// Where a stream starts, from its saved state.
-#[derive(Debug, Clone)]
-pub(crate) enum Start {
-    Windowed(Coverage),
-    RecentList(Coverage),
-    /// A list, resumed at the saved next page if there is one.
-    List(Option<String>),
-}
-
-impl StreamCtx {
-    pub(crate) fn new(
-        index: usize,
-        def: &'static StreamDef,
-        endpoint: Endpoint,
-        out: Output,
-        config: Arc<Config>,
-        now: DateTime<Utc>,
-    ) -> StreamCtx {
-        StreamCtx { index, def, endpoint, codec: def.codec(), out, config, now, report: Mutex::default() }
-    }
-
-    pub(crate) fn token_param(&self) -> Option<&'static str> {
-        match self.def.mode {
-            ReadMode::List { token_param } => token_param,
-            _ => None,
-        }
-    }
-
-    pub(crate) fn lookback(&self) -> TimeDelta {
-        if self.def.uses_lookback {
-            TimeDelta::days(i64::from(self.config.lookback_window_days))
-        } else {
-            TimeDelta::zero()
-        }
-    }
-
-    /// Adds a page's notes on values that did not fit the schema.
-    pub(crate) fn add_report(&self, report: Report) {
-        if !report.is_empty() {
-            self.report.lock().unwrap_or_else(|e| e.into_inner()).merge(report);
-        }
-    }
-
-    pub(crate) fn take_report(&self) -> Report {
-        std::mem::take(&mut *self.report.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    fn params(&self) -> Vec<(&'static str, String)> {
-        (self.def.params)(&self.config)
-    }
-}
 
 /// Reads one stream to the end; its final state is what the output has applied by then.
 pub(crate) async fn read_stream(ctx: Arc<StreamCtx>, start: Start) -> Result<()> {
