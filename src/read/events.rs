@@ -28,6 +28,14 @@ pub(crate) enum Event {
         seq: u64,
         deltas: Vec<Delta>,
     },
+    /// Partition `seq` is still being read but has written every record before this point:
+    /// applied once every partition before it is done, and replaced by later progress or by
+    /// its `Done`.
+    Progress {
+        stream: usize,
+        seq: u64,
+        delta: Delta,
+    },
     /// A stream ended: its state is final, or the error that stopped it.
     Finished {
         stream: usize,

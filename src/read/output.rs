@@ -42,6 +42,8 @@ struct StreamOut {
     rate_limited: u32,
     next_seq: u64,
     done: BTreeMap<u64, Vec<Delta>>,
+    /// The latest progress of partitions still being read.
+    progress: BTreeMap<u64, Delta>,
     requests: u64,
     long_term_searches: u64,
     retries: u64,
@@ -82,6 +84,7 @@ impl<'w, W: Write> Emitter<'w, W> {
                 rate_limited: 0,
                 next_seq: 0,
                 done: BTreeMap::new(),
+                progress: BTreeMap::new(),
                 requests: 0,
                 long_term_searches: 0,
                 retries: 0,
@@ -102,8 +105,14 @@ impl<'w, W: Write> Emitter<'w, W> {
         }
         // Records wait in the buffer for the next STATE (or `tick`); everything else is rare
         // and worth seeing at once.
-        let urgent =
-            !matches!(event, Event::Page { .. } | Event::Done { .. } | Event::Planned { .. } | Event::Http { .. });
+        let urgent = !matches!(
+            event,
+            Event::Page { .. }
+                | Event::Done { .. }
+                | Event::Progress { .. }
+                | Event::Planned { .. }
+                | Event::Http { .. }
+        );
         match event {
             Event::Started { stream } => {
                 self.writer.stream_status(&self.streams[stream].name, StreamStatus::Started, None)?;
@@ -120,6 +129,7 @@ impl<'w, W: Write> Emitter<'w, W> {
                 s.since_state += records;
             }
             Event::Done { stream, seq, deltas } => self.partition_done(stream, seq, deltas)?,
+            Event::Progress { stream, seq, delta } => self.partition_progress(stream, seq, delta)?,
             Event::Finished { stream, result } => self.finished(stream, result)?,
             Event::Log { level, message } => self.writer.log(level, &message)?,
             Event::Estimate { stream, rows } => self.writer.estimate(&self.streams[stream].name, rows)?,
@@ -134,6 +144,7 @@ impl<'w, W: Write> Emitter<'w, W> {
 
     fn partition_done(&mut self, stream: usize, seq: u64, deltas: Vec<Delta>) -> io::Result<()> {
         let s = &mut self.streams[stream];
+        s.progress.remove(&seq);
         s.done.insert(seq, deltas);
         let mut moved = false;
         while let Some(deltas) = s.done.remove(&s.next_seq) {
@@ -143,6 +154,29 @@ impl<'w, W: Write> Emitter<'w, W> {
                 moved = true;
             }
         }
+        // The partition now first in line may have got part of the way already.
+        if let Some(delta) = s.progress.remove(&s.next_seq) {
+            s.state.apply(&delta);
+            moved = true;
+        }
+        self.state_if_due(stream, moved)
+    }
+
+    fn partition_progress(&mut self, stream: usize, seq: u64, delta: Delta) -> io::Result<()> {
+        let s = &mut self.streams[stream];
+        if seq != s.next_seq {
+            // Kept until every partition before it is done (only the latest counts).
+            s.progress.insert(seq, delta);
+            return Ok(());
+        }
+        s.state.apply(&delta);
+        self.state_if_due(stream, true)
+    }
+
+    /// Writes a STATE for a moved state when records went out since the last one, or a minute
+    /// has passed.
+    fn state_if_due(&mut self, stream: usize, moved: bool) -> io::Result<()> {
+        let s = &self.streams[stream];
         if moved && (s.since_state > 0 || s.last_state_at.elapsed() >= MAX_STATE_INTERVAL) {
             self.write_state(stream)?;
         }
@@ -353,6 +387,40 @@ mod tests {
         assert!(summary.failures.is_empty());
         let statuses: Vec<_> = msgs.iter().filter_map(|m| m["trace"]["stream_status"]["status"].as_str()).collect();
         assert_eq!(statuses, ["STARTED", "RUNNING", "COMPLETE"]);
+    }
+
+    #[test]
+    fn progress_inside_a_partition_checkpoints_once_the_partitions_before_it_are_done() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("messages".into(), coverage())]);
+        let progress = |seq, end: &str| Event::Progress {
+            stream: 0,
+            seq,
+            delta: Delta::Covered(Span::new(t("2024-01-02T00:00:00Z"), t(end))),
+        };
+        // Window 1 gets part of the way while window 0 is still being read: nothing yet.
+        e.handle(page(0, 3)).unwrap();
+        e.handle(progress(1, "2024-01-02T06:00:00Z")).unwrap();
+        e.handle(progress(1, "2024-01-02T12:00:00Z")).unwrap();
+        // Window 0 ends: its state, and window 1's latest progress with it.
+        e.handle(Event::Done { stream: 0, seq: 0, deltas: covered("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") })
+            .unwrap();
+        // Window 1 goes on, first in line now: each progress with records is a STATE.
+        e.handle(page(0, 2)).unwrap();
+        e.handle(progress(1, "2024-01-02T18:00:00Z")).unwrap();
+        e.handle(page(0, 1)).unwrap();
+        e.handle(Event::Done { stream: 0, seq: 1, deltas: covered("2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z") })
+            .unwrap();
+        e.handle(Event::Finished { stream: 0, result: Ok(()) }).unwrap();
+        e.finish().unwrap();
+        assert_eq!(
+            states(&messages(w)),
+            [
+                ("2024-01-02T12:00:00.000Z".to_string(), 3.0),
+                ("2024-01-02T18:00:00.000Z".to_string(), 2.0),
+                ("2024-01-03T00:00:00.000Z".to_string(), 1.0),
+            ]
+        );
     }
 
     #[test]

@@ -39,7 +39,7 @@ impl Filter {
 }
 
 /// What happened to a page's records.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PageStats {
     pub(crate) items: u64,
     pub(crate) emitted: u64,
@@ -53,14 +53,38 @@ pub(crate) struct PageStats {
     pub(crate) without_key: u64,
     /// The earliest cursor among the records emitted.
     pub(crate) oldest: Option<chrono::DateTime<chrono::Utc>>,
+    /// The latest cursor among the records emitted.
+    pub(crate) newest: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the records emitted came in time order (those with a cursor).
+    pub(crate) in_order: bool,
+}
+
+impl Default for PageStats {
+    /// No records yet: in order, nothing counted.
+    fn default() -> Self {
+        PageStats {
+            items: 0,
+            emitted: 0,
+            outside: 0,
+            duplicates: 0,
+            without_cursor: 0,
+            without_key: 0,
+            oldest: None,
+            newest: None,
+            in_order: true,
+        }
+    }
 }
 
 impl PageStats {
     pub(crate) fn add(&mut self, other: PageStats) {
+        self.in_order =
+            self.in_order && other.in_order && !matches!((self.newest, other.oldest), (Some(a), Some(b)) if b < a);
         self.oldest = match (self.oldest, other.oldest) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        self.newest = self.newest.max(other.newest);
         self.items += other.items;
         self.emitted += other.emitted;
         self.outside += other.outside;
@@ -115,7 +139,10 @@ pub(crate) async fn read_page(
     });
     dedupe.page_done();
     stats.emitted = page.records.len() as u64;
-    stats.oldest = page.records.iter().filter_map(|n| n.cursor).min();
+    let cursors: Vec<_> = page.records.iter().filter_map(|n| n.cursor).collect();
+    stats.oldest = cursors.iter().min().copied();
+    stats.newest = cursors.iter().max().copied();
+    stats.in_order = cursors.windows(2).all(|w| w[0] <= w[1]);
     ctx.add_report(std::mem::take(&mut page.report));
     let (next_page, total) = (page.next_page.take(), page.total);
     ctx.out.send(Event::Page { stream: ctx.index, records: stats.emitted, lines: page.lines, permit: Some(permit) })?;
@@ -245,5 +272,35 @@ pub(crate) fn log_summary(ctx: &StreamCtx, stats: &PageStats, repeats_expected: 
 fn log_report(ctx: &StreamCtx, report: &Report) {
     for (warn, line) in report.lines(ctx.def.name) {
         ctx.out.log(if warn { LogLevel::Warn } else { LogLevel::Info }, line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc)
+    }
+
+    fn page(oldest: &str, newest: &str, in_order: bool) -> PageStats {
+        PageStats { oldest: Some(t(oldest)), newest: Some(t(newest)), in_order, ..PageStats::default() }
+    }
+
+    #[test]
+    fn time_order_holds_only_while_every_page_follows_the_one_before() {
+        let mut so_far = PageStats::default();
+        assert!(so_far.in_order, "nothing read is in order");
+        so_far.add(page("2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", true));
+        so_far.add(PageStats::default());
+        so_far.add(page("2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z", true));
+        assert!(so_far.in_order, "a page may start at the time the one before ended");
+        assert_eq!(so_far.newest, Some(t("2024-01-01T02:00:00Z")));
+        let mut back = so_far;
+        back.add(page("2024-01-01T01:30:00Z", "2024-01-01T03:00:00Z", true));
+        assert!(!back.in_order, "a page reaching back before the last record");
+        let mut inside = so_far;
+        inside.add(page("2024-01-01T03:00:00Z", "2024-01-01T04:00:00Z", false));
+        assert!(!inside.in_order, "a page out of order inside");
     }
 }

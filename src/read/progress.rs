@@ -75,7 +75,7 @@ impl Progress {
                 row.ended = Some(Instant::now());
                 row.windows_expected = row.windows_expected.max(row.windows_done);
             }
-            Event::Log { .. } | Event::Estimate { .. } => {}
+            Event::Log { .. } | Event::Estimate { .. } | Event::Progress { .. } => {}
         }
     }
 

@@ -42,6 +42,8 @@ struct Learned {
     old_needs_long_term: AtomicBool,
     windows_read: AtomicU64,
     windows_refused: AtomicU64,
+    /// Records of some window came out of time order: checkpoints wait for whole windows.
+    out_of_order: AtomicBool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,7 +220,11 @@ async fn read_window(
     }
     // What counts as old at the time of the request, for what plain answers prove.
     let boundary = chrono::Utc::now() - TimeDelta::days(rules.recent.days());
-    let outcome = match read_pages(&ctx, window.span, rules, long_term, &mut dedupe).await {
+    // A probe's outcome may still be a gap: only reads whose window will count as read report
+    // progress inside it.
+    let settled_read = window.checkpoints && (documented || long_term || !old);
+    let progress = settled_read.then_some(Progress { learned: &learned, seq: window.seq });
+    let outcome = match read_pages(&ctx, window.span, rules, long_term, &mut dedupe, progress).await {
         Ok(stats) if !documented && old && !long_term => {
             let proven = stats.oldest.is_some_and(|t| t < boundary);
             if proven && !learned.old_served_plainly.swap(true, Ordering::Relaxed) {
@@ -248,7 +254,8 @@ async fn read_window(
                     ),
                 );
             }
-            WindowOutcome::Read(read_pages(&ctx, window.span, rules, true, &mut dedupe).await?)
+            let progress = window.checkpoints.then_some(Progress { learned: &learned, seq: window.seq });
+            WindowOutcome::Read(read_pages(&ctx, window.span, rules, true, &mut dedupe, progress).await?)
         }
         Err(Failed::LongTermSearchRequired(_)) => {
             learned.windows_refused.fetch_add(1, Ordering::Relaxed);
@@ -296,7 +303,8 @@ async fn probe_old_part(
     if !ctx.config.long_term_search {
         return Ok(WindowOutcome::Gap(old_part));
     }
-    let mut stats = read_pages(ctx, old_part, rules, true, dedupe).await?;
+    let progress = window.checkpoints.then_some(Progress { learned, seq: window.seq });
+    let mut stats = read_pages(ctx, old_part, rules, true, dedupe, progress).await?;
     if stats.items > 0 && !learned.old_needs_long_term.swap(true, Ordering::Relaxed) {
         ctx.out.log(
             LogLevel::Info,
@@ -311,13 +319,25 @@ async fn probe_old_part(
     Ok(WindowOutcome::Read(stats))
 }
 
-/// Reads every page of one window.
+/// Where a window reports its progress between pages.
+#[derive(Clone, Copy)]
+struct Progress<'a> {
+    learned: &'a Learned,
+    seq: u64,
+}
+
+/// Reads every page of `span` (a window, or part of one). With `progress`, after each page
+/// but the last it tells the output how far the window is written: up to the latest record's
+/// time, as long as every record so far came in time order (Botmaker documents its lists as
+/// sorted by that time; the first record out of order ends this for the stream). A window far
+/// busier than expected thus still checkpoints every page instead of only at its end.
 async fn read_pages(
     ctx: &StreamCtx,
     span: Span,
     rules: WindowRules,
     long_term: bool,
     dedupe: &mut Dedupe,
+    progress: Option<Progress<'_>>,
 ) -> std::result::Result<PageStats, Failed> {
     // Ask for a little more than the span: the API's from/to inclusivity differs by endpoint
     // and requests carry whole seconds; the half-open filter then keeps each record once.
@@ -331,5 +351,31 @@ async fn read_pages(
     }
     let url = ctx.endpoint.url(&params);
     let filter = if rules.filter_by_cursor { Filter::within(vec![span]) } else { Filter::everything() };
-    follow(ctx, url, Origin::Built, &filter, dedupe, |_, _| Ok(())).await
+    let progress = progress.filter(|_| rules.filter_by_cursor);
+    let mut so_far = PageStats::default();
+    follow(ctx, url, Origin::Built, &filter, dedupe, |page, next| {
+        let Some(Progress { learned, seq }) = progress else { return Ok(()) };
+        so_far.add(*page);
+        if !so_far.in_order {
+            if !learned.out_of_order.swap(true, Ordering::Relaxed) {
+                ctx.out.log(
+                    LogLevel::Info,
+                    format!(
+                        "{}: records of a window came out of time order, so its STATEs wait for whole windows.",
+                        ctx.def.name
+                    ),
+                );
+            }
+            return Ok(());
+        }
+        match (next, so_far.newest) {
+            // Records at exactly that time may continue on the next page: covered up to it.
+            (Some(_), Some(newest)) if !learned.out_of_order.load(Ordering::Relaxed) && newest > span.start => {
+                let delta = Delta::Covered(Span::new(span.start, newest.min(span.end)));
+                ctx.out.send(Event::Progress { stream: ctx.index, seq, delta })
+            }
+            _ => Ok(()),
+        }
+    })
+    .await
 }
