@@ -23,7 +23,9 @@ use crate::config::{is_loopback, Config};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 pub(crate) use classify::Origin;
-use classify::{classify, describe_origin, describe_transport_error, excerpt, human_duration, Answer, Call, Verdict};
+use classify::{
+    classify, describe_origin, describe_transport_error, excerpt, human_bytes, human_duration, Answer, Call, Verdict,
+};
 use rate_limit::RateLimiter;
 
 /// A wait for the rate limit longer than this is reported to the platform.
@@ -313,10 +315,10 @@ impl Endpoint {
             Ok(Ok(body)) => body,
             Ok(Err(BodyError::TooLarge)) => {
                 return Attempt::Failed(Verdict::Fatal(Error::transient(format!(
-                    "{} for stream '{}' answered with a body larger than {} MiB, the most a page may hold (SOURCE_BOTMAKER_MAX_BODY_BYTES), so the request was abandoned. Botmaker's pages are about a megabyte; check api_url and any proxy in between.",
+                    "{} for stream '{}' answered with a body larger than {}, the most a page may hold (SOURCE_BOTMAKER_MAX_BODY_BYTES), so the request was abandoned. Botmaker's pages are about a megabyte; check api_url and any proxy in between.",
                     call.what,
                     call.stream,
-                    limit >> 20
+                    human_bytes(limit)
                 ))))
             }
             Ok(Err(BodyError::Transport(e))) => {
