@@ -7,6 +7,7 @@ mod common;
 mod cli;
 mod docs_page;
 mod hostile;
+mod hostile_http;
 mod incremental;
 mod metadata;
 mod pyproject;
