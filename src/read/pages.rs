@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::http::{Failed, Origin};
 use crate::input::shorten;
 use crate::protocol::LogLevel;
+use crate::streams::codec::RecordNote;
 use crate::streams::shape::Report;
 use crate::time::Span;
 
@@ -89,7 +90,15 @@ pub(crate) async fn read_page(
     let codec = &ctx.codec;
     let (mut page, permit) = ctx.endpoint.fetch(url, origin, &mut |body| codec.decode(body)).await?;
     let mut stats = PageStats { items: page.records.len() as u64, ..PageStats::default() };
+    // The same records as the page before (an API ignoring `offset`, a page served twice):
+    // all repeats, those without a key or outside the span included.
+    let signature = signature(&page.records);
+    let repeated = dedupe.repeats_previous(signature);
     page.retain(|note| {
+        if repeated {
+            stats.duplicates += 1;
+            return false;
+        }
         if let Some(spans) = &filter.spans {
             match note.cursor {
                 Some(t) if !spans.iter().any(|s| s.contains(t)) => {
@@ -113,7 +122,7 @@ pub(crate) async fn read_page(
             }
         }
     });
-    dedupe.page_done();
+    dedupe.page_done(signature);
     stats.emitted = page.records.len() as u64;
     stats.oldest = page.records.iter().filter_map(|n| n.cursor).min();
     ctx.add_report(std::mem::take(&mut page.report));
@@ -161,6 +170,22 @@ pub(crate) async fn follow(
             return Err(stuck(ctx, "pointed the next page back at a page it had already returned").into());
         }
     }
+}
+
+/// A fingerprint of a page's records (their keys and cursors, in any order), `None` for an
+/// empty page. Two pages with the same one hold the same records, with or without keys.
+fn signature(records: &[RecordNote]) -> Option<u64> {
+    if records.is_empty() {
+        return None;
+    }
+    let sum = records.iter().fold(0u64, |sum, note| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (note.key, note.cursor).hash(&mut h);
+        sum.wrapping_add(h.finish())
+    });
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (sum, records.len()).hash(&mut h);
+    Some(h.finish())
 }
 
 fn link_hash(link: &str) -> u64 {
@@ -238,5 +263,26 @@ pub(crate) fn log_summary(ctx: &StreamCtx, stats: &PageStats, repeats_expected: 
 fn log_report(ctx: &StreamCtx, report: &Report) {
     for (warn, line) in report.lines(ctx.def.name) {
         ctx.out.log(if warn { LogLevel::Warn } else { LogLevel::Info }, line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn note(key: Option<u128>, minute: u32) -> RecordNote {
+        RecordNote { end: 0, key, cursor: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, minute, 0).unwrap()) }
+    }
+
+    #[test]
+    fn signatures_match_the_same_records_in_any_order_keys_or_not() {
+        let page = [note(Some(1), 1), note(None, 2), note(None, 3)];
+        let shuffled = [note(None, 3), note(Some(1), 1), note(None, 2)];
+        assert_eq!(signature(&page), signature(&shuffled));
+        assert_ne!(signature(&page), signature(&[note(Some(1), 1), note(None, 2), note(None, 4)]));
+        assert_ne!(signature(&page), signature(&page[..2]));
+        assert_ne!(signature(&[note(None, 1), note(None, 1)]), signature(&[note(None, 1)]));
+        assert_eq!(signature(&[]), None);
     }
 }
