@@ -504,3 +504,105 @@ fn retry_timing_beyond_any_clock_is_capped_not_a_panic() {
     let check = run_against(&server.api_url(), &[], &env, Duration::from_secs(30));
     assert_mentions(&check_failure(&check.run), &["asked to wait", "retry budget"]);
 }
+
+// ------------------------------------------------------------------ ticket paging
+
+/// A mock with the hostile token, rate limits off and a little of everything.
+fn mock() -> MockServer {
+    let mut cfg = MockConfig::with_scale(50);
+    cfg.token = TOKEN.to_string();
+    cfg.rate_limits = false;
+    cfg.anchor = Some(Utc::now() - TimeDelta::hours(1));
+    MockServer::start(cfg).unwrap()
+}
+
+fn fixed(status: u16, body: String) -> Scenario {
+    Scenario::Fixed { status, content_type: "application/json".into(), body }
+}
+
+/// `read` of `streams` against `mock`, from `start_date`, with quick retries.
+fn read_mock(mock: &MockServer, start_date: &str, streams: &[&str], env: &[(&str, &str)]) -> Result<Run, String> {
+    let work = Workdir::new();
+    let config = work.write_json(
+        "config.json",
+        &json!({"access_token": TOKEN, "start_date": start_date, "api_url": mock.base_url(), "long_term_search": true}),
+    );
+    let cat = work.write_json("catalog.json", &catalog(streams, true));
+    let args = ["read", "--config", path_str(&config), "--catalog", path_str(&cat)].map(String::from);
+    guarded(&args, env, &[TOKEN], Duration::from_secs(60))
+}
+
+/// /tickets pages with limit and offset; an API that ignores `offset` serves its first page
+/// for ever. Whatever `total` says (nothing, a float, a number paging could only reach after
+/// 50 billion pages), whatever the tickets' times (inside the span read or outside it) and even
+/// without ids, the stream must end with a system_error after a few pages while the others
+/// complete, having emitted each ticket at most once.
+#[test]
+fn tickets_paging_that_ignores_offset_ends_with_a_system_error() {
+    let recent = (Utc::now() - TimeDelta::hours(3)).to_rfc3339();
+    let tickets = |created: &str, with_ids: bool| -> Vec<Value> {
+        (0..20)
+            .map(|i| {
+                let mut t = json!({"creationTime": created, "subject": format!("ticket {i}")});
+                if with_ids {
+                    t["id"] = json!(format!("ticket-{i}"));
+                }
+                t
+            })
+            .collect()
+    };
+    let cases: Vec<(&str, Value)> = vec![
+        ("no total", json!({"tickets": tickets(&recent, true)})),
+        ("total 1e12 (a float)", json!({"tickets": tickets(&recent, true), "total": 1e12})),
+        ("total 10^12", json!({"tickets": tickets(&recent, true), "total": 1_000_000_000_000u64})),
+        ("total \"10^12\" (a string)", json!({"tickets": tickets(&recent, true), "total": "1000000000000"})),
+        ("tickets older than the span read", json!({"tickets": tickets("2001-01-01T00:00:00Z", true)})),
+        ("tickets without ids", json!({"tickets": tickets(&recent, false), "total": 1_000_000_000_000u64})),
+    ];
+    let start_date = (Utc::now() - TimeDelta::days(10)).format("%Y-%m-%d").to_string();
+    let mut failures = Vec::new();
+    for (name, body) in cases {
+        let mock = mock();
+        mock.set_scenario(Stream::Tickets, Some(fixed(200, body.to_string())));
+        let started = Instant::now();
+        let run = match read_mock(&mock, &start_date, &["tickets", "agents"], &FAST_RETRIES) {
+            Ok(run) => run,
+            Err(e) => {
+                let requests = mock.requests().iter().filter(|r| r.endpoint == Some(Stream::Tickets)).count();
+                failures.push(format!("{name}: {e} ({requests} /tickets requests)"));
+                continue;
+            }
+        };
+        let requests = mock.requests().iter().filter(|r| r.endpoint == Some(Stream::Tickets)).count();
+        let errors = run.errors();
+        let own: Vec<_> =
+            errors.iter().filter(|e| e["trace"]["error"]["stream_descriptor"]["name"] == "tickets").collect();
+        let verdict = match own.as_slice() {
+            [e] if e["trace"]["error"]["failure_type"] == "system_error" => {
+                let message = e["trace"]["error"]["message"].as_str().unwrap_or_default();
+                if !message.contains("same tickets") || !message.contains("offset") {
+                    Err(format!("the message does not say the pages repeat: {message}"))
+                } else if run.records("tickets").len() > 20 {
+                    Err(format!("{} tickets emitted from 20 (repeats)", run.records("tickets").len()))
+                } else if requests > 6 {
+                    Err(format!("{requests} requests before stopping"))
+                } else if run.statuses("agents").last().map(String::as_str) != Some("COMPLETE") {
+                    Err(format!("agents did not complete: {:?}", run.statuses("agents")))
+                } else if run.code != 1 {
+                    Err(format!("exit {}", run.code))
+                } else {
+                    eprintln!("{name}: {requests} requests, {:?}: {message}", started.elapsed());
+                    Ok(())
+                }
+            }
+            _ => Err(format!(
+                "expected one system_error for tickets, got {own:?} (exit {}, {requests} requests)",
+                run.code
+            )),
+        };
+        if let Err(why) = verdict {
+            failures.push(format!("{name}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n"));
+}
