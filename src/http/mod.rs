@@ -28,6 +28,9 @@ use classify::{
 };
 use rate_limit::RateLimiter;
 
+/// Redirects within api_url's host followed for one request.
+const MAX_REDIRECTS: usize = 5;
+
 /// A wait for the rate limit longer than this is reported to the platform.
 const LONG_WAIT: Duration = Duration::from_secs(5);
 
@@ -94,8 +97,9 @@ impl ApiClient {
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().contains(attempt.url()) {
                 attempt.error("a redirect loop")
-            } else if attempt.previous().len() >= 5 {
-                attempt.error("more than 5 redirects")
+            } else if attempt.previous().len() > MAX_REDIRECTS {
+                // `previous` starts with the first URL, so this is redirect number `len()`.
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if attempt.url().origin() != origin {
                 // The token header would follow the request elsewhere.
                 attempt.stop()
@@ -362,12 +366,12 @@ async fn read_body(mut response: reqwest::Response, limit: u64) -> std::result::
     Ok(body)
 }
 
-fn redirect_problem(e: &reqwest::Error) -> &'static str {
+fn redirect_problem(e: &reqwest::Error) -> String {
     let text = format!("{e:?}");
     if text.contains("redirect loop") {
-        "a loop"
+        "a loop".into()
     } else {
-        "a chain of more than 5 redirects"
+        format!("a chain of more than {MAX_REDIRECTS} redirects")
     }
 }
 
