@@ -606,3 +606,185 @@ fn tickets_paging_that_ignores_offset_ends_with_a_system_error() {
     }
     assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
+
+// ------------------------------------------------------------------ proxies
+
+/// Every variable through which reqwest would take a proxy from the environment.
+fn proxy_env(proxy: &str) -> Vec<(&'static str, String)> {
+    ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "HTTPS_PROXY", "https_proxy"]
+        .into_iter()
+        .map(|k| (k, proxy.to_string()))
+        .collect()
+}
+
+/// A plain-http `api_url` is only allowed to this machine, and a proxy from the environment
+/// would see the `access-token` header in clear text: the proxy is never offered a connection,
+/// and the sync reads straight from the mock.
+#[test]
+fn proxies_from_the_environment_never_see_a_loopback_api_url() {
+    let proxy = Listener::start();
+    let mock = mock();
+    let mut env = proxy_env(&proxy.url());
+    env.extend(FAST_RETRIES.map(|(k, v)| (k, v.to_string())));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let start_date = mock.data_start().to_rfc3339();
+    let run = read_mock(&mock, &start_date, &["agents", "channels", "messages"], &env).unwrap();
+    assert_eq!(run.code, 0, "{:?}", run.errors());
+    for stream in ["agents", "channels", "messages"] {
+        assert_completed(&run, stream);
+        assert!(!run.records(stream).is_empty(), "{stream}: no records");
+    }
+    let check = run_against(&mock.base_url(), &[], &env, Duration::from_secs(30));
+    let status = &check.run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
+    assert_eq!(status["status"], "SUCCEEDED", "{status}");
+    assert_eq!(proxy.connections.load(Ordering::SeqCst), 0, "the proxy was offered a connection");
+}
+
+/// For an https `api_url` the environment's proxy is honoured (the token travels inside the
+/// TLS tunnel, never in the proxy's view), and `NO_PROXY` exempts a host.
+#[test]
+fn proxies_from_the_environment_carry_https_only_and_no_proxy_exempts_a_host() {
+    let proxy = Listener::start();
+    let env = proxy_env(&proxy.url());
+    let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend([("SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS", "1"), ("SOURCE_BOTMAKER_REQUEST_TIMEOUT_SECS", "5")]);
+    let api_url = "https://botmaker.invalid/v2.0";
+    let check = run_against(api_url, &[], &env, Duration::from_secs(60));
+    check_failure(&check.run);
+    let seen = String::from_utf8_lossy(&proxy.received.lock().unwrap()).into_owned();
+    assert!(seen.starts_with("CONNECT botmaker.invalid:443 "), "the proxy saw: {seen:?}");
+    for form in token_forms(TOKEN) {
+        assert!(!seen.contains(&form), "the proxy saw the token: {seen:?}");
+    }
+
+    let before = proxy.connections.load(Ordering::SeqCst);
+    env.extend([("NO_PROXY", "botmaker.invalid")]);
+    let check = run_against(api_url, &[], &env, Duration::from_secs(60));
+    check_failure(&check.run);
+    assert_eq!(proxy.connections.load(Ordering::SeqCst), before, "NO_PROXY was not honoured");
+}
+
+// ------------------------------------------------------------------ API error messages
+
+/// A 500 whose error message is 20 MB (with the token in it, also across the point where the
+/// message is cut): every retry's log line quotes about a kilobyte of it, and the whole output
+/// stays small.
+#[test]
+fn a_20_mb_error_message_is_quoted_short_on_every_retry() {
+    let mock = mock();
+    let mut message = "m".repeat(990);
+    message.push_str(TOKEN);
+    message.push_str(&"e".repeat(10_000_000));
+    message.push_str(TOKEN);
+    message.push_str(&"x".repeat(10_000_000));
+    let body = json!({"errors": [{"type": "INTERNAL_ERROR", "message": message}]}).to_string();
+    mock.set_scenario(Stream::Agents, Some(fixed(500, body)));
+    let env = [("SOURCE_BOTMAKER_RETRY_INITIAL_MS", "200"), ("SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS", "3")];
+    let run = read_mock(&mock, &mock.data_start().to_rfc3339(), &["agents", "channels"], &env).unwrap();
+    let error = stream_error(&run, "agents", "transient_error");
+    assert_mentions(&error, &["GET /v2.0/agents", "kept failing", "HTTP 500", "INTERNAL_ERROR: mmm"]);
+    assert!(error.len() < 2_000, "the error is {} bytes", error.len());
+    assert_completed(&run, "channels");
+    let retries: Vec<String> = run.logs().into_iter().filter(|l| l.contains("retrying in")).collect();
+    assert!(retries.len() >= 2, "only {} retries logged", retries.len());
+    for line in &retries {
+        assert!(line.len() < 1_200, "a retry line of {} bytes: {}…", line.len(), clip(line));
+        assert!(line.contains("HTTP 500 Internal Server Error (INTERNAL_ERROR: mmm"), "{}", clip(line));
+    }
+    eprintln!(
+        "{} retries, lines of {:?} bytes, {} bytes of stdout",
+        retries.len(),
+        retries.iter().map(String::len).collect::<Vec<_>>(),
+        run.stdout.len()
+    );
+    assert!(run.stdout.len() < 64 * 1024, "{} bytes of stdout", run.stdout.len());
+}
+
+// ------------------------------------------------------------------ redirects
+
+/// A server that redirects each request `route` gives a `Location` for; /v2.0/final answers a
+/// page of one agent, anything else an empty page.
+fn redirecting(route: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Hostile {
+    Hostile::start(move |target| match route(target) {
+        Some(location) => Reply::redirect(&location),
+        None if target.starts_with("/v2.0/final") => {
+            Reply::json(200, &json!({"items": [{"id": "agent-1", "name": "Ada"}]}))
+        }
+        None => empty_page(),
+    })
+}
+
+/// A redirect loop on api_url's own host, or a chain longer than 5, says what it is (not that a
+/// host rule was broken); a chain of 5 is followed. The token in a `Location` is never shown.
+#[test]
+fn same_host_redirect_loops_and_long_chains_are_named_as_such() {
+    let encoded: String = TOKEN.bytes().map(|b| format!("%{b:02x}")).collect();
+    let cases: Vec<(&str, Hostile, &[&str])> = vec![
+        (
+            "302 to itself",
+            redirecting(|t| t.starts_with("/v2.0/agents").then(|| t.to_string())),
+            &["redirected in a loop"],
+        ),
+        (
+            "A to B to A",
+            redirecting(|t| {
+                if t.starts_with("/v2.0/agents") {
+                    Some("/v2.0/b".into())
+                } else {
+                    (t == "/v2.0/b").then(|| "/v2.0/agents".into())
+                }
+            }),
+            &["redirected in a loop"],
+        ),
+        (
+            "a loop through a Location carrying the token",
+            redirecting(move |t| {
+                if t.starts_with("/v2.0/agents") {
+                    Some(format!("/v2.0/token?access-token={encoded}"))
+                } else {
+                    t.starts_with("/v2.0/token").then(|| "/v2.0/agents".into())
+                }
+            }),
+            &["redirected in a loop"],
+        ),
+        ("a chain of 6 redirects", redirecting(move |t| chain(t, 6)), &["more than 5 redirects"]),
+    ];
+    for (name, server, words) in cases {
+        let out = run_against(&server.api_url(), &["agents"], &FAST_RETRIES, Duration::from_secs(30));
+        let message = stream_error(&out.run, "agents", "config_error");
+        assert_mentions(&message, &["GET /v2.0/agents", "redirect"]);
+        assert_mentions(&message, words);
+        assert!(!message.contains("api_url's host, so the access token never leaves"), "{name}: {message}");
+        assert_eq!(server.count("/v2.0/agents"), 1, "{name}: retried");
+        eprintln!("{name}: {message}");
+    }
+
+    let server = redirecting(move |t| chain(t, 5));
+    let out = run_against(&server.api_url(), &["agents"], &FAST_RETRIES, Duration::from_secs(30));
+    assert_eq!(out.run.code, 0, "a chain of 5 redirects: {:?}", out.run.errors());
+    assert_eq!(out.run.records("agents").len(), 1);
+}
+
+/// /v2.0/agents → /v2.0/hop/1 → … → /v2.0/final, `n` redirects in all.
+fn chain(target: &str, n: usize) -> Option<String> {
+    let step = if target.starts_with("/v2.0/agents") {
+        0
+    } else {
+        target.strip_prefix("/v2.0/hop/")?.parse::<usize>().ok()?
+    };
+    Some(if step + 1 < n { format!("/v2.0/hop/{}", step + 1) } else { "/v2.0/final".into() })
+}
+
+/// A redirect to another host is refused without following it; the message names that host
+/// only, masked where it is a form of the token (here a lower-cased, URL-safe base64 one).
+#[test]
+fn a_redirect_elsewhere_names_the_host_but_never_the_token() {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    let host = URL_SAFE_NO_PAD.encode(TOKEN).to_lowercase().replace('_', "-");
+    let location = format!("https://{host}.example/steal?t={}", URL_SAFE_NO_PAD.encode(TOKEN));
+    let server = redirecting(move |t| t.starts_with("/v2.0/agents").then(|| location.clone()));
+    let out = run_against(&server.api_url(), &["agents"], &FAST_RETRIES, Duration::from_secs(30));
+    let message = stream_error(&out.run, "agents", "config_error");
+    assert_mentions(&message, &["GET /v2.0/agents", "redirected (HTTP 302)", ".example", "api_url's host"]);
+}
