@@ -236,20 +236,18 @@ struct Outcome {
 /// Runs `read` of `streams` against `api_url` (or `check` when `streams` is empty) under
 /// [`guarded`], with `env`.
 fn run_against(api_url: &str, streams: &[&str], env: &[(&str, &str)], deadline: Duration) -> Outcome {
-    try_run_against(api_url, streams, env, deadline).unwrap_or_else(|e| panic!("{e}"))
+    run_with(api_url, &json!({}), streams, env, deadline)
 }
 
-fn try_run_against(
-    api_url: &str,
-    streams: &[&str],
-    env: &[(&str, &str)],
-    deadline: Duration,
-) -> Result<Outcome, String> {
+/// [`run_against`] with further config fields.
+fn run_with(api_url: &str, fields: &Value, streams: &[&str], env: &[(&str, &str)], deadline: Duration) -> Outcome {
     let work = Workdir::new();
-    let config = work.write_json(
-        "config.json",
-        &json!({"access_token": TOKEN, "start_date": "2024-01-01", "api_url": api_url, "long_term_search": true}),
-    );
+    let mut config =
+        json!({"access_token": TOKEN, "start_date": "2024-01-01", "api_url": api_url, "long_term_search": true});
+    for (k, v) in fields.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    let config = work.write_json("config.json", &config);
     let mut args: Vec<String> = vec![];
     if streams.is_empty() {
         args.extend(["check".into(), "--config".into(), path_str(&config).into()]);
@@ -258,8 +256,8 @@ fn try_run_against(
         args.extend(["read", "--config", path_str(&config), "--catalog", path_str(&cat)].map(String::from));
     }
     let started = Instant::now();
-    let (run, peak_rss) = guarded_measured(&args, env, &[TOKEN], deadline)?;
-    Ok(Outcome { run, peak_rss, took: started.elapsed() })
+    let (run, peak_rss) = guarded_measured(&args, env, &[TOKEN], deadline).unwrap_or_else(|e| panic!("{e}"));
+    Outcome { run, peak_rss, took: started.elapsed() }
 }
 
 /// The one TRACE ERROR of `stream`, which must have this failure_type; its message.
@@ -385,6 +383,37 @@ fn bodies_past_the_limit_are_abandoned_at_once_with_bounded_memory() {
         );
         eprintln!("{name}: {:?}, peak RSS {} MiB: {message}", out.took, out.peak_rss / MIB);
     }
+}
+
+/// Several streams meeting endless bodies at once hold at most `max_concurrent_requests` of
+/// them in memory: the bound is the limit times the requests in flight, not times the streams.
+#[test]
+fn endless_bodies_on_every_stream_hold_at_most_the_requests_in_flight() {
+    let lists = ["agents", "channels", "contacts", "intents"];
+    let env = [("SOURCE_BOTMAKER_MAX_BODY_BYTES", BODY_LIMIT)];
+    let fields = json!({"max_concurrent_requests": 2});
+    let small = Hostile::start(|_| empty_page());
+    let baseline = run_with(&small.api_url(), &fields, &lists, &env, Duration::from_secs(30));
+    assert_eq!(baseline.run.code, 0, "{:?}", baseline.run.errors());
+    let server = Hostile::start(|_| endless_agents());
+    let out = run_with(&server.api_url(), &fields, &lists, &env, Duration::from_secs(60));
+    for stream in lists {
+        let message = stream_error(&out.run, stream, "transient_error");
+        assert_mentions(&message, &[&format!("GET /v2.0/{stream}"), "larger than 8 MiB"]);
+    }
+    let bound = baseline.peak_rss + 2 * 4 * 8 * MIB;
+    assert!(
+        out.peak_rss <= bound,
+        "peak RSS {} MiB, more than {} MiB (the empty sync's {} MiB and four times the limit per request in flight)",
+        out.peak_rss / MIB,
+        bound / MIB,
+        baseline.peak_rss / MIB
+    );
+    eprintln!(
+        "4 endless streams, 2 requests in flight: peak RSS {} MiB (empty sync {} MiB)",
+        out.peak_rss / MIB,
+        baseline.peak_rss / MIB
+    );
 }
 
 /// The limit is 64 MiB unless the environment says otherwise, and a body of exactly the limit
@@ -787,4 +816,28 @@ fn a_redirect_elsewhere_names_the_host_but_never_the_token() {
     let out = run_against(&server.api_url(), &["agents"], &FAST_RETRIES, Duration::from_secs(30));
     let message = stream_error(&out.run, "agents", "config_error");
     assert_mentions(&message, &["GET /v2.0/agents", "redirected (HTTP 302)", ".example", "api_url's host"]);
+}
+
+/// Large bodies within the limit that are not pages, echoing the token right where their quote
+/// is cut and all through them: the quote is short and masked.
+#[test]
+fn a_large_body_echoing_the_token_is_quoted_short_and_masked() {
+    let echo = format!("<html>{}{}</html>", "x".repeat(150), format!("{TOKEN} ").repeat(200_000)).into_bytes();
+    for (status, failure_type, words) in [
+        (200, "transient_error", &["unexpected response body", "starts with"][..]),
+        (400, "config_error", &["HTTP 400", "the body starts with"][..]),
+    ] {
+        let body = echo.clone();
+        let server = Hostile::start(move |target| {
+            if target.starts_with("/v2.0/agents") {
+                Reply::Whole { status, headers: Vec::new(), body: body.clone() }
+            } else {
+                empty_page()
+            }
+        });
+        let out = run_against(&server.api_url(), &["agents"], &FAST_RETRIES, Duration::from_secs(30));
+        let message = stream_error(&out.run, "agents", failure_type);
+        assert_mentions(&message, words);
+        assert!(message.len() < 1_000, "HTTP {status}: a message of {} bytes", message.len());
+    }
 }
