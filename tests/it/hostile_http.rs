@@ -315,6 +315,7 @@ fn agents_page_of(bytes: u64) -> Reply {
     }
 }
 
+/// The body limit most cases set (8 MiB), to keep them fast.
 const BODY_LIMIT: &str = "8388608";
 
 #[test]
