@@ -204,6 +204,16 @@ pub(crate) fn describe_transport_error(e: &reqwest::Error) -> String {
     }
 }
 
+/// "64 MiB", "16 KiB", "1500 bytes": exact, in the largest unit that divides it.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        0 => "0 bytes".into(),
+        b if b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// "3 min 5 s", "12.0 s".
 pub(crate) fn human_duration(d: Duration) -> String {
     let secs = d.as_secs();
@@ -235,6 +245,14 @@ mod tests {
         let body = serde_json::json!({"errors": [{"type": "X", "message": "m".repeat(20_000_000 / 1000)}]});
         let text = api_error_text(body.to_string().as_bytes()).unwrap();
         assert!(text.chars().count() <= API_MESSAGE + 1, "{}", text.len());
+    }
+
+    #[test]
+    fn sizes_are_exact() {
+        assert_eq!(human_bytes(64 << 20), "64 MiB");
+        assert_eq!(human_bytes(8 << 10), "8 KiB");
+        assert_eq!(human_bytes(1500), "1500 bytes");
+        assert_eq!(human_bytes((1 << 20) + 1), "1048577 bytes");
     }
 
     #[test]

@@ -23,8 +23,13 @@ use crate::config::{is_loopback, Config};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 pub(crate) use classify::Origin;
-use classify::{classify, describe_origin, describe_transport_error, excerpt, human_duration, Answer, Call, Verdict};
+use classify::{
+    classify, describe_origin, describe_transport_error, excerpt, human_bytes, human_duration, Answer, Call, Verdict,
+};
 use rate_limit::RateLimiter;
+
+/// Redirects within api_url's host followed for one request.
+const MAX_REDIRECTS: usize = 5;
 
 /// A wait for the rate limit longer than this is reported to the platform.
 const LONG_WAIT: Duration = Duration::from_secs(5);
@@ -96,8 +101,9 @@ impl ApiClient {
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().contains(attempt.url()) {
                 attempt.error("a redirect loop")
-            } else if attempt.previous().len() >= 5 {
-                attempt.error("more than 5 redirects")
+            } else if attempt.previous().len() > MAX_REDIRECTS {
+                // `previous` starts with the first URL, so this is redirect number `len()`.
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if attempt.url().origin() != origin {
                 // The token header would follow the request elsewhere.
                 attempt.stop()
@@ -319,10 +325,10 @@ impl Endpoint {
             Ok(Ok(body)) => body,
             Ok(Err(BodyError::TooLarge)) => {
                 return Attempt::Failed(Verdict::Fatal(Error::transient(format!(
-                    "{} for stream '{}' answered with a body larger than {} MiB, the most a page may hold (SOURCE_BOTMAKER_MAX_BODY_BYTES), so the request was abandoned. Botmaker's pages are about a megabyte; check api_url and any proxy in between.",
+                    "{} for stream '{}' answered with a body larger than {}, the most a page may hold (SOURCE_BOTMAKER_MAX_BODY_BYTES), so the request was abandoned. Botmaker's pages are about a megabyte; check api_url and any proxy in between.",
                     call.what,
                     call.stream,
-                    limit >> 20
+                    human_bytes(limit)
                 ))))
             }
             Ok(Err(BodyError::Transport(e))) => {
@@ -366,12 +372,12 @@ async fn read_body(mut response: reqwest::Response, limit: u64) -> std::result::
     Ok(body)
 }
 
-fn redirect_problem(e: &reqwest::Error) -> &'static str {
+fn redirect_problem(e: &reqwest::Error) -> String {
     let text = format!("{e:?}");
     if text.contains("redirect loop") {
-        "a loop"
+        "a loop".into()
     } else {
-        "a chain of more than 5 redirects"
+        format!("a chain of more than {MAX_REDIRECTS} redirects")
     }
 }
 

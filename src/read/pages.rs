@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::http::{Failed, Origin};
 use crate::protocol::input::shorten;
 use crate::protocol::LogLevel;
+use crate::streams::codec::RecordNote;
 use crate::streams::shape::Report;
 use crate::time::Span;
 
@@ -113,7 +114,15 @@ pub(crate) async fn read_page(
     let codec = &ctx.codec;
     let (mut page, permit) = ctx.endpoint.fetch(url, origin, &mut |body| codec.decode(body)).await?;
     let mut stats = PageStats { items: page.records.len() as u64, ..PageStats::default() };
+    // The same records as the page before (an API ignoring `offset`, a page served twice):
+    // all repeats, those without a key or outside the span included.
+    let signature = signature(&page.records);
+    let repeated = dedupe.repeats_previous(signature);
     page.retain(|note| {
+        if repeated {
+            stats.duplicates += 1;
+            return false;
+        }
         if let Some(spans) = &filter.spans {
             match note.cursor {
                 Some(t) if !spans.iter().any(|s| s.contains(t)) => {
@@ -137,7 +146,7 @@ pub(crate) async fn read_page(
             }
         }
     });
-    dedupe.page_done();
+    dedupe.page_done(signature);
     stats.emitted = page.records.len() as u64;
     let cursors: Vec<_> = page.records.iter().filter_map(|n| n.cursor).collect();
     stats.oldest = cursors.iter().min().copied();
@@ -193,6 +202,22 @@ pub(crate) async fn follow(
 /// `next` as an http(s) link, if it is one.
 pub(crate) fn as_link(next: &str) -> Option<Url> {
     Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// A fingerprint of a page's records (their keys and cursors, in any order), `None` for an
+/// empty page. Two pages with the same one hold the same records, with or without keys.
+fn signature(records: &[RecordNote]) -> Option<u64> {
+    if records.is_empty() {
+        return None;
+    }
+    let sum = records.iter().fold(0u64, |sum, note| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (note.key, note.cursor).hash(&mut h);
+        sum.wrapping_add(h.finish())
+    });
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (sum, records.len()).hash(&mut h);
+    Some(h.finish())
 }
 
 fn link_hash(link: &str) -> u64 {
@@ -302,5 +327,22 @@ mod tests {
         let mut inside = so_far;
         inside.add(page("2024-01-01T03:00:00Z", "2024-01-01T04:00:00Z", false));
         assert!(!inside.in_order, "a page out of order inside");
+    }
+
+    use chrono::{TimeZone, Utc};
+
+    fn note(key: Option<u128>, minute: u32) -> RecordNote {
+        RecordNote { end: 0, key, cursor: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, minute, 0).unwrap()) }
+    }
+
+    #[test]
+    fn signatures_match_the_same_records_in_any_order_keys_or_not() {
+        let page = [note(Some(1), 1), note(None, 2), note(None, 3)];
+        let shuffled = [note(None, 3), note(Some(1), 1), note(None, 2)];
+        assert_eq!(signature(&page), signature(&shuffled));
+        assert_ne!(signature(&page), signature(&[note(Some(1), 1), note(None, 2), note(None, 4)]));
+        assert_ne!(signature(&page), signature(&page[..2]));
+        assert_ne!(signature(&[note(None, 1), note(None, 1)]), signature(&[note(None, 1)]));
+        assert_eq!(signature(&[]), None);
     }
 }

@@ -8,6 +8,7 @@ mod checkpoint_cadence;
 mod cli;
 mod docs_page;
 mod hostile;
+mod hostile_http;
 mod incremental;
 mod metadata;
 mod pyproject;

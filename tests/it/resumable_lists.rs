@@ -84,6 +84,19 @@ fn read_until(work: &Workdir, mock: &MockServer, stream: &str, mut stop: impl Fn
     lines
 }
 
+/// Waits until the mock has logged no new request for a quarter of a second.
+fn settle(mock: &MockServer) {
+    let mut seen = mock.requests().len();
+    loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = mock.requests().len();
+        if now == seen {
+            return;
+        }
+        seen = now;
+    }
+}
+
 fn is_state_of(m: &Value, stream: &str) -> bool {
     m["type"] == "STATE" && m["state"]["stream"]["stream_descriptor"]["name"] == stream
 }
@@ -143,6 +156,9 @@ fn a_killed_full_refresh_resumes_where_its_last_state_was_and_reads_every_record
         let (first, saved) = committed(&lines, stream);
         let position = saved["stream"]["stream_state"]["next_page"].as_str().unwrap().to_string();
 
+        // Requests the killed sync had in flight may still reach the mock's log: let them land
+        // before clearing it, so what follows is the resumed sync's alone.
+        settle(&mock);
         mock.clear_requests();
         let resumed = read_all(&work, &mock, stream, Some(&json!([saved])));
         assert_eq!(resumed.code, 0, "{what}: {:?}", resumed.errors());
