@@ -11,10 +11,12 @@
 //! - Where the docs state no recent window (/calls), an old window is asked without long-term
 //!   search first. Records in the answer prove the endpoint serves old history plainly; an
 //!   empty answer may hide records, so it is asked again with long-term search (when enabled)
-//!   or recorded as a gap (when not), until an answer proves either way.
+//!   or recorded as a gap (when not), until an answer proves either way. Such a gap is filled
+//!   at the end of the stream if a later answer proved that plain requests serve old records
+//!   (the empty answer was then the whole truth).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
 use tokio::task::JoinSet;
@@ -42,6 +44,9 @@ struct Learned {
     old_needs_long_term: AtomicBool,
     windows_read: AtomicU64,
     windows_refused: AtomicU64,
+    /// Old spans recorded as gaps only because a plain request found nothing in them before
+    /// any answer had shown whether plain requests reach old records.
+    unproven_gaps: Mutex<Vec<Span>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -122,6 +127,17 @@ pub(crate) async fn read_windowed(ctx: Arc<StreamCtx>, coverage: Coverage, rules
         let (span, stats) = join_next(&mut running).await?;
         sizer.observe(span, stats.items);
         totals.add(stats);
+    }
+    // Empty plain answers that proved nothing at the time are the whole truth if a later
+    // answer showed that plain requests serve old records: their gaps are filled.
+    let unproven = std::mem::take(&mut *learned.unproven_gaps.lock().unwrap_or_else(|e| e.into_inner()));
+    if !unproven.is_empty() && learned.old_served_plainly.load(Ordering::Relaxed) {
+        ctx.out.send(Event::Planned { stream: ctx.index, partitions: seq + 1 })?;
+        ctx.out.send(Event::Done {
+            stream: ctx.index,
+            seq,
+            deltas: unproven.into_iter().map(Delta::Covered).collect(),
+        })?;
     }
     log_summary(&ctx, &totals, false);
     let (read, refused) =
@@ -294,6 +310,9 @@ async fn probe_old_part(
         return Ok(WindowOutcome::Read(plain));
     }
     if !ctx.config.long_term_search {
+        if window.checkpoints {
+            learned.unproven_gaps.lock().unwrap_or_else(|e| e.into_inner()).push(old_part);
+        }
         return Ok(WindowOutcome::Gap(old_part));
     }
     let mut stats = read_pages(ctx, old_part, rules, true, dedupe).await?;
