@@ -11,5 +11,6 @@ mod incremental;
 mod metadata;
 mod pyproject;
 mod read;
+mod readings;
 mod resilience;
 mod snapshots;
