@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::http::{Failed, Origin};
 use crate::protocol::LogLevel;
 use crate::streams::{RecentWindow, WindowRules};
-use crate::time::{ceil_second, floor_second, format_api, Span};
+use crate::time::{ceil_second, floor_second, format_api, now_to_millis, Span};
 
 /// What the API's answers have shown about long-term search, shared by a stream's windows.
 #[derive(Default)]
@@ -232,11 +232,12 @@ async fn read_window(
             ),
         );
     }
-    // What counts as old at the time of the request, for what plain answers prove.
-    let boundary = chrono::Utc::now() - TimeDelta::days(rules.recent.days());
+    // What counts as old before the request was sent: only a record older than that proves
+    // that plain requests reach old records.
+    let proof_boundary = now_to_millis() - TimeDelta::days(rules.recent.days());
     let outcome = match read_pages(&ctx, window.span, rules, long_term, &mut dedupe).await {
         Ok(stats) if !documented && old && !long_term => {
-            let proven = stats.oldest.is_some_and(|t| t < boundary);
+            let proven = stats.oldest.is_some_and(|t| t < proof_boundary);
             if proven && !learned.old_served_plainly.swap(true, Ordering::Relaxed) {
                 ctx.out.log(
                     LogLevel::Info,
@@ -250,7 +251,10 @@ async fn read_window(
             if proven || learned.old_served_plainly.load(Ordering::Relaxed) {
                 WindowOutcome::Read(stats)
             } else {
-                probe_old_part(&ctx, &learned, &window, boundary, rules, stats, &mut dedupe).await?
+                // What may have been hidden is measured after the answer, so that the part
+                // taken as read never reaches into what the API still counted as old.
+                let hidden_before = now_to_millis() - TimeDelta::days(rules.recent.days());
+                probe_old_part(&ctx, &learned, &window, hidden_before, rules, stats, &mut dedupe).await?
             }
         }
         Ok(stats) => WindowOutcome::Read(stats),
