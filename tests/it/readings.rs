@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use botmaker_mock::{semantically_equal, MockConfig, MockServer, NextPageKey, Stream, TimestampShape, Variants};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::{json, Value};
 
 const ALL: [&str; 9] =
     ["chats", "messages", "sessions", "calls", "contacts", "agents", "channels", "intents", "tickets"];
-const WINDOWED: [&str; 4] = ["chats", "messages", "sessions", "calls"];
 const INCREMENTAL: [&str; 5] = ["chats", "messages", "sessions", "calls", "tickets"];
 /// Records per stream in the variant tests: several pages of every paginated endpoint.
 const SCALE: u64 = 700;
@@ -482,4 +481,224 @@ fn session_variables_are_asked_for_only_when_enabled() {
             assert_eq!(with_variables, 0, "no variables unless asked for");
         }
     }
+}
+
+/// A stream's saved coverage, as a STATE wrote it.
+#[derive(Debug, Clone, PartialEq)]
+struct Coverage {
+    cursor: DateTime<Utc>,
+    covered_from: DateTime<Utc>,
+    gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+fn cursor_field(stream: &str) -> &'static str {
+    match stream {
+        "chats" => "lastUserMessageDatetime",
+        "calls" => "creationDatetime",
+        _ => "creationTime",
+    }
+}
+
+fn coverage_of(stream: &str, state: &Value) -> Coverage {
+    let time = |v: &Value| parse_datetime(v.as_str().unwrap_or_else(|| panic!("{stream}: {state}"))).unwrap();
+    let gaps = state["gaps"]
+        .as_array()
+        .map_or_else(Vec::new, |gaps| gaps.iter().map(|g| (time(&g["start"]), time(&g["end"]))).collect());
+    Coverage { cursor: time(&state[cursor_field(stream)]), covered_from: time(&state["covered_from"]), gaps }
+}
+
+/// Every coverage `stream`'s STATEs recorded, in order.
+fn coverages(run: &Run, stream: &str) -> Vec<Coverage> {
+    run.states(stream).iter().map(|s| coverage_of(stream, &s["state"]["stream"]["stream_state"])).collect()
+}
+
+fn final_coverage(run: &Run, stream: &str) -> Coverage {
+    coverages(run, stream).pop().unwrap_or_else(|| panic!("{stream}: no STATE"))
+}
+
+/// A sync and the requests the mock saw during it.
+struct Logged {
+    run: Run,
+    requests: Vec<botmaker_mock::LoggedRequest>,
+}
+
+fn logged_sync(mock: &MockServer, work: &Workdir, config: &Value, state: Option<&Value>) -> Logged {
+    mock.clear_requests();
+    let (run, took) = sync(work, config, &catalog(&INCREMENTAL, true), state);
+    assert_eq!(run.code, 0, "{:?}", run.errors());
+    assert_quick(&run, took);
+    run.assert_protocol_rules();
+    Logged { run, requests: mock.requests() }
+}
+
+fn query<'r>(r: &'r botmaker_mock::LoggedRequest, key: &str) -> Option<&'r str> {
+    r.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The `(from, to)` of every request of a windowed endpoint (next pages carry them too).
+fn ranges(requests: &[botmaker_mock::LoggedRequest], stream: &str) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    requests
+        .iter()
+        .filter(|r| r.endpoint == Some(mock_stream(stream)) && r.status == 200)
+        .map(|r| {
+            let time =
+                |k: &str| parse_datetime(query(r, k).unwrap_or_else(|| panic!("{stream}: no {k}: {:?}", r.query)));
+            (time("from").unwrap(), time("to").unwrap())
+        })
+        .collect()
+}
+
+/// `first` read from `start` and left `first`'s final states; `second` read from `start2` from
+/// those states with long-term search on. Across the two, every record since `start2` arrives
+/// exactly once, apart from what is re-read on purpose: the sessions' unsettled days (from the
+/// first sync's sessions cursor), the `lookback` of calls and tickets, and chats whose last
+/// activity lies where the two syncs' requests overlap (each request reaches one second past
+/// its window, chats have no time of their own to filter on, and those overlaps are at most a
+/// few seconds long). The second sync asks only for the first one's gaps (and history before
+/// its `covered_from`), then forward; it checkpoints the gaps before moving the cursor on and
+/// ends with none.
+fn assert_backfilled_exactly_once(
+    mock: &MockServer,
+    start2: DateTime<Utc>,
+    first: &Logged,
+    second: &Logged,
+    lookback: TimeDelta,
+) {
+    let slop = TimeDelta::seconds(2);
+    for stream in INCREMENTAL {
+        let before = final_coverage(&first.run, stream);
+        // What the second sync was to read besides going forward.
+        let mut to_fill = before.gaps.clone();
+        if start2 < before.covered_from {
+            to_fill.insert(0, (start2, before.covered_from));
+        }
+        let forward_from = match stream {
+            "calls" | "tickets" => before.cursor - lookback,
+            _ => before.cursor,
+        };
+        // Exactly once, apart from the re-read spans.
+        let (k1, k2) = (first.run.keys(stream), second.run.keys(stream));
+        let union: HashSet<String> = k1.union(&k2).cloned().collect();
+        assert_same_keys(stream, &union, &expected_keys(mock, stream, start2, Utc::now()));
+        let twice: HashSet<String> = k1.intersection(&k2).cloned().collect();
+        if stream == "chats" {
+            let overlaps: Vec<(DateTime<Utc>, DateTime<Utc>)> = ranges(&first.requests, stream)
+                .iter()
+                .flat_map(|a| ranges(&second.requests, stream).into_iter().map(move |b| (a.0.max(b.0), a.1.min(b.1))))
+                .filter(|(from, to)| from < to)
+                .collect();
+            for (from, to) in &overlaps {
+                assert!(*to - *from <= TimeDelta::seconds(3), "chats: the syncs' requests overlap from {from} to {to}");
+            }
+            for chat in &twice {
+                let at = mock.chat_last_activity(chat).unwrap();
+                assert!(
+                    overlaps.iter().any(|(from, to)| *from < at && at < *to),
+                    "chats: {chat} (last activity {at}) emitted by both syncs outside their requests' overlaps"
+                );
+            }
+        } else {
+            let reread_from = if stream == "sessions" { before.cursor } else { forward_from };
+            let cursor = |r: &&Value| parse_datetime(r[cursor_field(stream)].as_str().unwrap()).unwrap();
+            let expected_twice: HashSet<String> = first
+                .run
+                .records(stream)
+                .iter()
+                .filter(|r| stream != "messages" && cursor(r) >= reread_from)
+                .map(|r| r["id"].as_str().unwrap().to_string())
+                .collect();
+            assert_same_keys(&format!("{stream} emitted by both syncs"), &twice, &expected_twice);
+        }
+        // Only the gaps and forward were asked for.
+        if stream == "tickets" {
+            let oldest = to_fill.first().map_or(forward_from, |g| g.0.min(forward_from));
+            let most = (Utc::now() - oldest).num_days() + 2;
+            for r in second.requests.iter().filter(|r| r.endpoint == Some(Stream::Tickets)) {
+                let days: i64 = query(r, "daysBeforeNow").unwrap().parse().unwrap();
+                assert!(days <= most, "tickets: daysBeforeNow={days}, at most {most}");
+            }
+        } else {
+            for (from, to) in ranges(&second.requests, stream) {
+                let inside = |(a, b): (DateTime<Utc>, DateTime<Utc>)| from >= a - slop && to <= b + slop;
+                assert!(
+                    to_fill.iter().any(|g| inside(*g)) || inside((forward_from, Utc::now())),
+                    "{stream}: the second sync asked for {from} → {to}, outside the gaps {to_fill:?} and forward from {forward_from}"
+                );
+            }
+        }
+        // Checkpoints in order: gaps first; the cursor moves on only once they are filled.
+        let mut previous = before.clone();
+        for c in coverages(&second.run, stream) {
+            assert!(c.cursor >= previous.cursor, "{stream}: the cursor moved back: {c:?}");
+            if c.cursor > before.cursor {
+                assert!(c.gaps.is_empty(), "{stream}: the cursor moved on before the gaps were filled: {c:?}");
+            }
+            previous = c;
+        }
+        let after = final_coverage(&second.run, stream);
+        assert!(after.gaps.is_empty(), "{stream}: every gap filled: {after:?}");
+        assert_eq!(after.covered_from, start2, "{stream}");
+    }
+}
+
+/// The WARN line at the end of a sync names every range `stream`'s final state leaves unread.
+fn assert_open_gaps_logged(run: &Run, stream: &str) {
+    let gaps = final_coverage(run, stream).gaps;
+    let prefix = format!("{stream}: these ranges have not been read yet: ");
+    let lines: Vec<String> = run.logs().into_iter().filter(|l| l.starts_with(&prefix)).collect();
+    if gaps.is_empty() {
+        assert!(lines.is_empty(), "{stream}: no gap, no line: {lines:?}");
+        return;
+    }
+    assert_eq!(lines.len(), 1, "{stream}: one line: {:?}", run.logs());
+    let exact = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    let named: Vec<String> = gaps.iter().map(|(a, b)| format!("{} → {}", exact(*a), exact(*b))).collect();
+    assert!(lines[0].contains(&format!("{}. ", named.join(", "))), "{stream}: names {named:?}: {}", lines[0]);
+    assert!(lines[0].contains("enable long_term_search"), "{}", lines[0]);
+}
+
+fn backfill_mock() -> MockServer {
+    mock_serving(1_500, Variants::none())
+}
+
+#[test]
+fn turning_long_term_search_on_reads_what_was_skipped_exactly_once() {
+    let mock = backfill_mock();
+    let start = start_of(&mock);
+    let work = Workdir::new();
+    let mut cfg = config(&mock, start, false);
+    cfg["lookback_window_days"] = json!(1);
+    let first = logged_sync(&mock, &work, &cfg, None);
+    assert!(first.requests.iter().all(|r| !r.long_term_search));
+    for stream in INCREMENTAL {
+        let c = final_coverage(&first.run, stream);
+        assert_eq!(c.covered_from, start, "{stream}");
+        // Tickets have no recent window; the others skip what only long-term search serves.
+        assert_eq!(c.gaps.is_empty(), stream == "tickets", "{stream}: {c:?}");
+        assert_open_gaps_logged(&first.run, stream);
+    }
+    cfg["long_term_search"] = json!(true);
+    let second = logged_sync(&mock, &work, &cfg, Some(&first.run.final_state()));
+    assert!(second.requests.iter().any(|r| r.long_term_search));
+    assert_backfilled_exactly_once(&mock, start, &first, &second, TimeDelta::days(1));
+    for stream in INCREMENTAL {
+        assert_open_gaps_logged(&second.run, stream);
+    }
+}
+
+#[test]
+fn moving_start_date_earlier_reads_the_new_history_exactly_once() {
+    let mock = backfill_mock();
+    let late = (Utc::now() - TimeDelta::days(12)).duration_trunc(TimeDelta::hours(1)).unwrap();
+    let early = start_of(&mock);
+    let work = Workdir::new();
+    let mut cfg = config(&mock, late, true);
+    cfg["lookback_window_days"] = json!(1);
+    let first = logged_sync(&mock, &work, &cfg, None);
+    for stream in INCREMENTAL {
+        assert_eq!(final_coverage(&first.run, stream).covered_from, late, "{stream}");
+    }
+    cfg["start_date"] = json!(format_cursor(early));
+    let second = logged_sync(&mock, &work, &cfg, Some(&first.run.final_state()));
+    assert_backfilled_exactly_once(&mock, early, &first, &second, TimeDelta::days(1));
 }
