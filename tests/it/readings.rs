@@ -702,3 +702,72 @@ fn moving_start_date_earlier_reads_the_new_history_exactly_once() {
     let second = logged_sync(&mock, &work, &cfg, Some(&first.run.final_state()));
     assert_backfilled_exactly_once(&mock, early, &first, &second, TimeDelta::days(1));
 }
+
+/// `{"type": "STREAM", …}` for `stream` with `blob` as its state.
+fn stream_state(stream: &str, blob: &Value) -> Value {
+    json!({"type": "STREAM", "stream": {"stream_descriptor": {"name": stream}, "stream_state": blob}})
+}
+
+#[test]
+fn coverage_states_round_trip_in_every_form_airbyte_tools_produce() {
+    let mock = mock_serving(800, Variants::none());
+    let start = start_of(&mock);
+    let hour = |t: DateTime<Utc>| t.duration_trunc(TimeDelta::hours(1)).unwrap();
+    // The cursor inside /messages' 3-day recent window, two gaps well before it.
+    let cursor = hour(Utc::now() - TimeDelta::days(2));
+    let day = |n: i64| hour(mock.data_start()) + TimeDelta::days(n);
+    let gaps = [(day(2), day(4)), (day(10), day(11))];
+    let gap_json = |(a, b): (DateTime<Utc>, DateTime<Utc>)| json!({"start": format_cursor(a), "end": format_cursor(b)});
+    let blob = json!({"creationTime": format_cursor(cursor), "covered_from": format_cursor(start),
+        "gaps": gaps.map(gap_json)});
+    let forms = [
+        json!([stream_state("messages", &blob)]),
+        // PyAirbyte's form, with every optional field spelled out.
+        json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "messages", "namespace": null}, "stream_state": blob},
+            "global_": null, "data": null, "sourceStats": {"recordCount": 12.0, "rejectedRecordCount": null}, "destinationStats": null}]),
+        json!([{"type": "GLOBAL", "global": {"shared_state": {}, "stream_states": [{"stream_descriptor": {"name": "messages"}, "stream_state": blob}]}}]),
+        json!([{"type": "LEGACY", "data": {"messages": blob}}]),
+        json!({"messages": blob}),
+        // Gaps out of order, overlapping, with offsets: read as the same two ranges.
+        json!([stream_state(
+            "messages",
+            &json!({"creationTime": format_cursor(cursor), "covered_from": format_cursor(start),
+            "gaps": [gap_json(gaps[1]),
+                {"start": (gaps[0].0 + TimeDelta::hours(2)).with_timezone(&chrono::FixedOffset::east_opt(7_200).unwrap()).to_rfc3339(),
+                 "end": format_cursor(gaps[0].1 - TimeDelta::hours(5))},
+                gap_json((gaps[0].0, gaps[0].0 + TimeDelta::hours(3))),
+                gap_json((gaps[0].1 - TimeDelta::hours(6), gaps[0].1))]})
+        )]),
+    ];
+    let forward = expected_keys(&mock, "messages", cursor, Utc::now());
+    let mut with_gaps = forward.clone();
+    for (a, b) in gaps {
+        with_gaps.extend(expected_keys(&mock, "messages", a, b));
+    }
+    assert!(with_gaps.len() > forward.len() && !forward.is_empty(), "messages in the gaps and after the cursor");
+    let work = Workdir::new();
+    let cat = catalog(&["messages"], true);
+    for state in &forms {
+        // Long-term search off: the gaps stay as they were, the cursor moves on.
+        mock.clear_requests();
+        let (run, took) = sync(&work, &config(&mock, start, false), &cat, Some(state));
+        assert_eq!(run.code, 0, "{state}: {:?}", run.errors());
+        assert_quick(&run, took);
+        assert_same_keys("messages", &run.keys("messages"), &forward);
+        let after = final_coverage(&run, "messages");
+        assert_eq!(after.gaps, gaps, "{state}");
+        assert_eq!(after.covered_from, start, "{state}");
+        assert!(after.cursor > cursor, "{state}: {after:?}");
+        assert_open_gaps_logged(&run, "messages");
+        for (from, _) in ranges(&mock.requests(), "messages") {
+            assert!(from >= cursor - TimeDelta::seconds(2), "{state}: nothing before the cursor is asked for: {from}");
+        }
+        // On: the gaps are read, then forward; nothing else.
+        let (run, took) = sync(&work, &config(&mock, start, true), &cat, Some(state));
+        assert_eq!(run.code, 0, "{state}: {:?}", run.errors());
+        assert_quick(&run, took);
+        assert_same_keys("messages", &run.keys("messages"), &with_gaps);
+        let after = final_coverage(&run, "messages");
+        assert!(after.gaps.is_empty() && after.covered_from == start, "{state}: {after:?}");
+    }
+}
