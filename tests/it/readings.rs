@@ -771,3 +771,40 @@ fn coverage_states_round_trip_in_every_form_airbyte_tools_produce() {
         assert!(after.gaps.is_empty() && after.covered_from == start, "{state}: {after:?}");
     }
 }
+
+#[test]
+fn a_body_fault_repeated_identically_ends_the_stream_within_a_minute_at_default_settings() {
+    let mock = mock_serving(200, Variants::none());
+    mock.set_scenario(Stream::Tickets, Some(botmaker_mock::Scenario::MissingItems));
+    let html = "<!DOCTYPE html><html><body>Botmaker is under maintenance</body></html>";
+    mock.set_scenario(
+        Stream::Agents,
+        Some(botmaker_mock::Scenario::Fixed { status: 200, content_type: "text/html".into(), body: html.into() }),
+    );
+    let start = start_of(&mock);
+    let work = Workdir::new();
+    // Default retry settings: a first backoff of a second, a 15-minute budget per request.
+    let (run, took) =
+        sync(&work, &config(&mock, start, true), &catalog(&["tickets", "agents", "channels"], true), None);
+    assert!(took < Duration::from_secs(60), "ended in {took:?}");
+    assert_eq!(run.code, 1);
+    for (stream, endpoint) in [("tickets", Stream::Tickets), ("agents", Stream::Agents)] {
+        let error = run
+            .errors()
+            .into_iter()
+            .find(|e| e["trace"]["error"]["stream_descriptor"]["name"] == stream)
+            .unwrap_or_else(|| panic!("{stream}: {:?}", run.errors()))["trace"]["error"]
+            .clone();
+        assert_eq!(error["failure_type"], "transient_error", "{stream}: {error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!("GET /v2.0/{stream} for stream '{stream}'"))
+                && message.contains("the same unexpected response body 3 times in a row"),
+            "{stream}: {message}"
+        );
+        let requests = mock.requests().iter().filter(|r| r.endpoint == Some(endpoint)).count();
+        assert_eq!(requests, 3, "{stream}: asked three times");
+    }
+    assert_eq!(run.records("channels").len(), 6);
+    assert_eq!(run.statuses("channels").last().unwrap(), "COMPLETE");
+}
