@@ -4,8 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::http::retry::RetryPolicy;
-
 /// How the connector behaves apart from the config: production defaults, which tests and
 /// benchmarks adjust through environment variables.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +73,27 @@ impl Settings {
         settings.retry.max_elapsed = settings.retry.max_elapsed.min(Duration::from_secs(20));
         settings.progress = false;
         settings
+    }
+}
+
+/// Retry timing. The defaults suit production; tests shorten them through `Settings`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// First delay before jitter.
+    pub initial: Duration,
+    /// Longest single delay.
+    pub max_interval: Duration,
+    /// Give up once a request has been failing for this long.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial: Duration::from_secs(1),
+            max_interval: Duration::from_secs(60),
+            max_elapsed: Duration::from_secs(15 * 60),
+        }
     }
 }
 

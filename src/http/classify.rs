@@ -50,8 +50,11 @@ pub(crate) enum Verdict {
     },
     /// Botmaker wants `long-term-search=true` on a request sent without it.
     LongTermSearchRequired(Error),
-    /// Botmaker refused a link it had handed out.
-    StaleLink(Error),
+    /// Botmaker refused a link it had handed out; `answer` is what it said ("HTTP 400: …").
+    StaleLink {
+        error: Error,
+        answer: String,
+    },
     Fatal(Error),
 }
 
@@ -88,10 +91,15 @@ pub(crate) fn classify(call: &Call<'_>, answer: &Answer<'_>, base: &Url) -> Verd
         401 | 403 => Verdict::Fatal(Error::config(format!(
             "Botmaker rejected the access token (HTTP {code} on {what}): regenerate it in Botmaker under Configuration → Integrations → API and update the source's access_token."
         ))),
-        400 | 404 | 410 if call.origin == Origin::Link => Verdict::StaleLink(Error::system(format!(
-            "Botmaker refused the next page of stream '{stream}' (HTTP {code}: {}), an address it had returned itself. Retry the sync later; if it persists, report it to Botmaker support.",
-            api_message.as_deref().unwrap_or("no details").trim_end_matches('.')
-        ))),
+        400 | 404 | 410 if call.origin == Origin::Link => {
+            let answer = format!("HTTP {code}: {}", api_message.as_deref().unwrap_or("no details").trim_end_matches('.'));
+            Verdict::StaleLink {
+                error: Error::system(format!(
+                    "Botmaker refused the next page of stream '{stream}' ({answer}), an address it had returned itself. Retry the sync later; if it persists, report it to Botmaker support."
+                )),
+                answer,
+            }
+        }
         400 => {
             let detail = api_message.unwrap_or_else(|| format!("no details; the body starts with {}", excerpt(answer.body)));
             let detail = detail.trim_end_matches('.');

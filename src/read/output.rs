@@ -11,83 +11,17 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use serde_json::Value;
 
+use super::events::Event;
 use super::progress::Progress;
 use super::state::{Delta, StreamState};
 use crate::error::Error;
-use crate::http::{PagePermit, Signal};
+use crate::http::Signal;
 use crate::protocol::{LogLevel, MessageWriter, StreamStatus};
-
-/// What stream tasks tell the output thread.
-#[derive(Debug)]
-pub(crate) enum Event {
-    /// A stream begins.
-    Started {
-        stream: usize,
-    },
-    /// A page's RECORD lines.
-    Page {
-        stream: usize,
-        records: u64,
-        lines: Vec<u8>,
-        permit: Option<PagePermit>,
-    },
-    /// Partition `seq` (numbered from 0 in checkpoint order) has written all its records; its
-    /// deltas apply once every partition before it has too.
-    Done {
-        stream: usize,
-        seq: u64,
-        deltas: Vec<Delta>,
-    },
-    /// A stream ended: its state is final, or the error that stopped it.
-    Finished {
-        stream: usize,
-        result: Result<(), Error>,
-    },
-    Log {
-        level: LogLevel,
-        message: String,
-    },
-    Estimate {
-        stream: usize,
-        rows: u64,
-    },
-    /// What the stream's endpoint did.
-    Http {
-        stream: usize,
-        signal: Signal,
-    },
-    /// For the progress display: the partitions the stream is now expected to need in all.
-    Planned {
-        stream: usize,
-        partitions: u64,
-    },
-}
-
-/// Sends events; cheap to clone into every task.
-#[derive(Clone)]
-pub(crate) struct Output(Sender<Event>);
-
-impl Output {
-    pub(crate) fn channel() -> (Output, Receiver<Event>) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        (Output(tx), rx)
-    }
-
-    /// Sends an event. Fails only when the output thread has stopped (stdout is gone), and then
-    /// there is nothing left to do but stop. Never blocks.
-    pub(crate) fn send(&self, event: Event) -> Result<(), Error> {
-        self.0.send(event).map_err(|_| Error::system("The output channel closed (stdout is no longer writable)."))
-    }
-
-    pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
-        let _ = self.0.send(Event::Log { level, message: message.into() });
-    }
-}
 
 /// A STATE follows at least this often while partitions complete, even without records.
 const MAX_STATE_INTERVAL: Duration = Duration::from_secs(60);
@@ -245,6 +179,9 @@ impl<'w, W: Write> Emitter<'w, W> {
 
     fn http(&mut self, stream: usize, signal: Signal) -> io::Result<()> {
         let s = &mut self.streams[stream];
+        // A window task cancelled as its stream failed may still signal while it stops: the
+        // stream's status is final by then.
+        let ended = s.finished.is_some();
         match signal {
             Signal::Request { long_term_search } => {
                 s.requests += 1;
@@ -261,15 +198,16 @@ impl<'w, W: Write> Emitter<'w, W> {
             }
             Signal::RateLimited { until } => {
                 s.rate_limited += 1;
-                if s.rate_limited == 1 {
+                if s.rate_limited == 1 && !ended {
                     let reset = until.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
                     self.writer.stream_status(&s.name, StreamStatus::Running, Some(reset))?;
+                    s.running = true;
                     self.flush()?;
                 }
             }
             Signal::Resumed => {
                 s.rate_limited = s.rate_limited.saturating_sub(1);
-                if s.rate_limited == 0 {
+                if s.rate_limited == 0 && !ended {
                     self.writer.stream_status(&s.name, StreamStatus::Running, None)?;
                     self.flush()?;
                 }
@@ -438,6 +376,39 @@ mod tests {
     }
 
     #[test]
+    fn no_status_follows_a_streams_last_one() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("calls".into(), coverage())]);
+        let until = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        e.handle(Event::Started { stream: 0 }).unwrap();
+        e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
+        e.handle(Event::Finished { stream: 0, result: Err(Error::transient("down")) }).unwrap();
+        // A cancelled window still waking from its wait, or hitting a 429 as it stops.
+        e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
+        e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
+        e.finish().unwrap();
+        let statuses: Vec<String> = messages(w)
+            .iter()
+            .filter_map(|m| m["trace"]["stream_status"]["status"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(statuses, ["STARTED", "RUNNING", "INCOMPLETE"]);
+    }
+
+    #[test]
+    fn a_minute_without_a_state_brings_one_even_without_records() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("messages".into(), coverage())]);
+        e.streams[0].last_state_at = Instant::now().checked_sub(MAX_STATE_INTERVAL).unwrap();
+        e.handle(Event::Done { stream: 0, seq: 0, deltas: covered("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") })
+            .unwrap();
+        // The minute starts again: the next empty window folds.
+        e.handle(Event::Done { stream: 0, seq: 1, deltas: covered("2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z") })
+            .unwrap();
+        e.finish().unwrap();
+        assert_eq!(states(&messages(w)), [("2024-01-02T00:00:00.000Z".to_string(), 0.0)]);
+    }
+
+    #[test]
     fn windows_without_deltas_hold_the_state_back() {
         let mut w = MessageWriter::new(Vec::new());
         let mut e = Emitter::new(&mut w, vec![("sessions".into(), coverage())]);
@@ -485,8 +456,14 @@ mod tests {
         e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
         e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
         e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
+        // Running already: the first records bring no second RUNNING.
+        e.handle(page(0, 2)).unwrap();
         e.finish().unwrap();
-        let statuses: Vec<Value> = messages(w).into_iter().map(|m| m["trace"]["stream_status"].clone()).collect();
+        let statuses: Vec<Value> = messages(w)
+            .into_iter()
+            .filter(|m| m["type"] == "TRACE")
+            .map(|m| m["trace"]["stream_status"].clone())
+            .collect();
         assert_eq!(statuses.len(), 2);
         assert_eq!(
             statuses[0]["reasons"],

@@ -6,12 +6,12 @@ use std::hash::{Hash, Hasher};
 
 use reqwest::Url;
 
+use super::context::StreamCtx;
 use super::dedupe::Dedupe;
-use super::output::Event;
-use super::stream::StreamCtx;
+use super::events::Event;
 use crate::error::Error;
 use crate::http::{Failed, Origin};
-use crate::input::shorten;
+use crate::protocol::input::shorten;
 use crate::protocol::LogLevel;
 use crate::streams::shape::Report;
 use crate::time::Span;
@@ -163,6 +163,11 @@ pub(crate) async fn follow(
     }
 }
 
+/// `next` as an http(s) link, if it is one.
+pub(crate) fn as_link(next: &str) -> Option<Url> {
+    Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
 fn link_hash(link: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     link.hash(&mut h);
@@ -177,17 +182,19 @@ fn stuck(ctx: &StreamCtx, what: &str) -> Error {
 }
 
 /// The address of the next page: a link is followed as-is (on api_url's host only); anything
-/// else is a token sent back in the endpoint's token parameter, where it has one.
+/// else is a token sent back in the endpoint's token parameter, where it has one, replacing
+/// any token `first` already carries.
 pub(crate) fn next_url(ctx: &StreamCtx, first: &Url, next: &str) -> Result<Url, Error> {
-    let link = Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
-    match (link, ctx.token_param()) {
+    match (as_link(next), ctx.token_param()) {
         (Some(url), _) => {
             ctx.endpoint.check_link(&url)?;
             Ok(url)
         }
         (None, Some(param)) => {
+            let kept: Vec<(String, String)> =
+                first.query_pairs().filter(|(k, _)| k != param).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             let mut url = first.clone();
-            url.query_pairs_mut().append_pair(param, next);
+            url.query_pairs_mut().clear().extend_pairs(kept).append_pair(param, next);
             Ok(url)
         }
         (None, None) => Err(Error::system(format!(

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::output::Event;
+use super::events::Event;
 use crate::http::Signal;
 
 const REDRAW_EVERY: Duration = Duration::from_millis(500);

@@ -21,12 +21,12 @@ use std::sync::{Arc, Mutex};
 use chrono::TimeDelta;
 use tokio::task::JoinSet;
 
+use super::context::StreamCtx;
 use super::dedupe::{Dedupe, NeighbourKeys};
-use super::output::Event;
+use super::events::Event;
 use super::pages::{follow, log_summary, Filter, PageStats};
 use super::plan::{plan, PlanInput, Segment, WindowSizer, RECENT_MARGIN};
 use super::state::{Coverage, Delta};
-use super::stream::StreamCtx;
 use crate::error::{Error, Result};
 use crate::http::{Failed, Origin};
 use crate::protocol::LogLevel;

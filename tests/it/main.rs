@@ -4,13 +4,16 @@
 
 mod common;
 
+mod checkpoint_cadence;
 mod cli;
 mod docs_page;
 mod hostile;
 mod incremental;
 mod metadata;
 mod pyproject;
+mod rate_limit_status;
 mod read;
 mod readings;
 mod resilience;
+mod resumable_lists;
 mod snapshots;
