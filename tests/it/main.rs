@@ -14,6 +14,7 @@ mod metadata;
 mod pyproject;
 mod rate_limit_status;
 mod read;
+mod readings;
 mod resilience;
 mod resumable_lists;
 mod snapshots;
