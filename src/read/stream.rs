@@ -1,11 +1,12 @@
 //! Reading one stream: what it needs, and the readers of lists and tickets (windowed streams
-//! are in `window`).
+//! are in `window`, monthly ones in `months`).
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::dedupe::Dedupe;
+use super::months::read_months;
 use super::output::{Event, Output};
 use super::pages::{follow, log_summary, next_url, read_page, Filter, PageStats};
 use super::plan::INGESTION_LAG;
@@ -45,6 +46,7 @@ pub(crate) struct StreamCtx {
 pub(crate) enum Start {
     Windowed(Coverage),
     RecentList(Coverage),
+    Months(Coverage),
     /// A list, resumed at the saved next page if there is one.
     List(Option<String>),
 }
@@ -69,11 +71,7 @@ impl StreamCtx {
     }
 
     pub(crate) fn lookback(&self) -> TimeDelta {
-        if self.def.uses_lookback {
-            TimeDelta::days(i64::from(self.config.lookback_window_days))
-        } else {
-            TimeDelta::zero()
-        }
+        TimeDelta::days(i64::from((self.def.lookback_days)(&self.config)))
     }
 
     /// Adds a page's notes on values that did not fit the schema.
@@ -97,6 +95,9 @@ pub(crate) async fn read_stream(ctx: Arc<StreamCtx>, start: Start) -> Result<()>
     match (start, ctx.def.mode) {
         (Start::Windowed(coverage), ReadMode::Windowed { rules, .. }) => read_windowed(ctx, coverage, rules).await,
         (Start::RecentList(coverage), ReadMode::RecentList { limit, .. }) => read_tickets(&ctx, &coverage, limit).await,
+        (Start::Months(coverage), ReadMode::Months { period_param, .. }) => {
+            read_months(ctx, coverage, period_param).await
+        }
         (Start::List(resume), ReadMode::List { .. } | ReadMode::Single) => read_list(&ctx, resume).await,
         (start, mode) => {
             Err(Error::system(format!("stream '{}' cannot start from {start:?} in mode {mode:?}", ctx.def.name)))

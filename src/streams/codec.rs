@@ -27,7 +27,6 @@ pub(crate) enum Envelope {
     Key(&'static str),
     /// One object that is itself the record, or a list of them (bare or as `{"items": [...]}`):
     /// the spec shows one object where a list would be expected.
-    #[allow(dead_code)] // for ticket field definitions, whose stream comes with the new streams
     OneOrMany,
 }
 
@@ -45,7 +44,6 @@ pub(crate) enum Transform {
     /// at any depth, so they never reach a destination.
     RemoveSecrets,
     /// Items that are plain strings become `{"<field>": "..."}`.
-    #[allow(dead_code)] // for the contacts blacklist, whose stream comes with the new streams
     WrapString(&'static str),
 }
 

@@ -33,6 +33,9 @@ const SECRET_KEYS: &[&str] = &[
     "apiKey",
 ];
 
+/// What Botmaker's dashboards show where a metric sent as text does not apply; emitted as null.
+const NOT_APPLICABLE: &[&str] = &["", "-"];
+
 /// The most primary-key fields a stream may have.
 pub(crate) const MAX_KEY_FIELDS: usize = 2;
 
@@ -185,7 +188,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
 
     fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
         match self.shape {
-            Shape::Any | Shape::Number => self.w.f64(v),
+            Shape::Any | Shape::Number | Shape::NumberText => self.w.f64(v),
             Shape::Integer if v.fract() == 0.0 && v.abs() < 9.0e15 => {
                 self.w.display(v as i64);
                 self.note(Fix::Converted { from: JsonKind::Number });
@@ -223,6 +226,15 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
                     self.w.display(n);
                     self.note(Fix::Converted { from: JsonKind::String });
                 }
+                None => {
+                    self.w.string(v);
+                    self.mismatch(JsonKind::String);
+                }
+            },
+            // Text is what the spec announces here: converting it is not news.
+            Shape::NumberText => match canonical_number(v) {
+                Some(n) => self.w.display(n),
+                None if NOT_APPLICABLE.contains(&v.trim()) => self.w.raw("null"),
                 None => {
                     self.w.string(v);
                     self.mismatch(JsonKind::String);
@@ -310,7 +322,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
 impl ValueSeed<'_, '_, '_, '_, '_> {
     fn integer<E, N: Into<i128> + fmt::Display + Copy>(mut self, v: N) -> Result<(), E> {
         match self.shape {
-            Shape::Any | Shape::Integer | Shape::Number => self.w.display(v),
+            Shape::Any | Shape::Integer | Shape::Number | Shape::NumberText => self.w.display(v),
             Shape::String => {
                 self.w.string(&v.to_string());
                 self.note(Fix::Converted { from: JsonKind::Number });
@@ -519,6 +531,7 @@ mod tests {
                 "id": {"type": ["null", "string"]},
                 "companyId": {"type": ["null", "integer"]},
                 "score": {"type": ["null", "number"]},
+                "counter": {"type": ["null", "number"], "x-botmaker-number-sent-as-text": true},
                 "active": {"type": ["null", "boolean"]},
                 "at": {"type": ["null", "string"], "format": "date-time"},
                 "followBy": {"type": ["null", "array"], "items": {"type": "integer"}},
@@ -577,6 +590,34 @@ mod tests {
         );
         let company = lines.iter().find(|(_, l)| l.contains("`companyId`")).unwrap();
         assert!(!company.0, "a lossless conversion is only a note");
+    }
+
+    #[test]
+    fn numbers_sent_as_text_by_the_spec_convert_without_a_report() {
+        for (sent, expect) in [
+            (json!("3358"), json!(3358)),
+            (json!("2.5"), json!(2.5)),
+            (json!(7), json!(7)),
+            (json!(1.5), json!(1.5)),
+            (json!("-"), Value::Null),
+            (json!(""), Value::Null),
+            (json!(" "), Value::Null),
+            (Value::Null, Value::Null),
+        ] {
+            let (value, report) = copy(json!({"counter": sent}));
+            assert_eq!(value["counter"], expect, "{sent}");
+            assert!(report.is_empty(), "{sent}: {:?}", report.lines("agent_metrics"));
+        }
+        let (value, report) = copy(json!({"counter": "n/a"}));
+        assert_eq!(value["counter"], "n/a", "other text is kept");
+        let lines = report.lines("agent_metrics");
+        assert!(lines.len() == 1 && lines[0].0 && lines[0].1.contains("kept as sent"), "{lines:?}");
+        let (value, report) = copy(json!({"counter": "0012"}));
+        assert_eq!(
+            (value["counter"].clone(), report.is_empty()),
+            (json!("0012"), false),
+            "text a number would not keep"
+        );
     }
 
     #[test]
