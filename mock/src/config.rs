@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 
 use crate::variants::Variants;
 
-/// The nine Botmaker endpoints the connector reads, one per stream.
+/// The Botmaker endpoints the mock serves, one per stream: the nine core streams the connector
+/// has always read ([`Stream::ALL`]) and the further endpoints ([`Stream::EXTENDED`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Stream {
     Chats,
@@ -23,10 +24,40 @@ pub enum Stream {
     Channels,
     Intents,
     Tickets,
+    /// GET /whatsapp/templates
+    WhatsappTemplates,
+    /// GET /whatsapp/accounts
+    WhatsappAccounts,
+    /// GET /dashboards/agent-metrics
+    AgentMetrics,
+    /// GET /dashboards/agent-performance
+    AgentPerformance,
+    /// GET /notifications/campaigns
+    Campaigns,
+    /// GET /notifications/sent-results
+    NotificationResults,
+    /// GET /roles
+    Roles,
+    /// GET /variables
+    Variables,
+    /// GET /typifications
+    Typifications,
+    /// GET /tickets/field-definitions
+    TicketFieldDefinitions,
+    /// GET /webhooks
+    Webhooks,
+    /// GET /notifications/contacts-blacklist
+    ContactsBlacklist,
+    /// GET /billing/whatsapp/billed-conversations
+    BilledConversations,
 }
 
+/// How many streams (endpoints) there are: the length of [`Stream::EVERY`].
+pub(crate) const STREAMS: usize = 22;
+
 impl Stream {
-    /// Every stream, in a fixed order (also the order of `/_mock/counts`).
+    /// The nine core streams, in a fixed order. (It stays these nine: callers iterate it as "the
+    /// streams the connector reads"; [`Stream::EVERY`] has every endpoint.)
     pub const ALL: [Stream; 9] = [
         Stream::Chats,
         Stream::Messages,
@@ -39,7 +70,51 @@ impl Stream {
         Stream::Tickets,
     ];
 
-    /// The stream name, which is also the endpoint path below `/v2.0/`.
+    /// The endpoints beyond the core streams, in a fixed order.
+    pub const EXTENDED: [Stream; 13] = [
+        Stream::WhatsappTemplates,
+        Stream::WhatsappAccounts,
+        Stream::AgentMetrics,
+        Stream::AgentPerformance,
+        Stream::Campaigns,
+        Stream::NotificationResults,
+        Stream::Roles,
+        Stream::Variables,
+        Stream::Typifications,
+        Stream::TicketFieldDefinitions,
+        Stream::Webhooks,
+        Stream::ContactsBlacklist,
+        Stream::BilledConversations,
+    ];
+
+    /// Every endpoint: [`Stream::ALL`] then [`Stream::EXTENDED`] (also the order of
+    /// `/_mock/counts`).
+    pub const EVERY: [Stream; STREAMS] = [
+        Stream::Chats,
+        Stream::Messages,
+        Stream::Sessions,
+        Stream::Calls,
+        Stream::Contacts,
+        Stream::Agents,
+        Stream::Channels,
+        Stream::Intents,
+        Stream::Tickets,
+        Stream::WhatsappTemplates,
+        Stream::WhatsappAccounts,
+        Stream::AgentMetrics,
+        Stream::AgentPerformance,
+        Stream::Campaigns,
+        Stream::NotificationResults,
+        Stream::Roles,
+        Stream::Variables,
+        Stream::Typifications,
+        Stream::TicketFieldDefinitions,
+        Stream::Webhooks,
+        Stream::ContactsBlacklist,
+        Stream::BilledConversations,
+    ];
+
+    /// The stream name (snake case). For the core streams it is also the endpoint path.
     pub fn name(self) -> &'static str {
         match self {
             Stream::Chats => "chats",
@@ -51,13 +126,63 @@ impl Stream {
             Stream::Channels => "channels",
             Stream::Intents => "intents",
             Stream::Tickets => "tickets",
+            Stream::WhatsappTemplates => "whatsapp_templates",
+            Stream::WhatsappAccounts => "whatsapp_accounts",
+            Stream::AgentMetrics => "agent_metrics",
+            Stream::AgentPerformance => "agent_performance",
+            Stream::Campaigns => "campaigns",
+            Stream::NotificationResults => "notification_results",
+            Stream::Roles => "roles",
+            Stream::Variables => "variables",
+            Stream::Typifications => "typifications",
+            Stream::TicketFieldDefinitions => "ticket_field_definitions",
+            Stream::Webhooks => "webhooks",
+            Stream::ContactsBlacklist => "contacts_blacklist",
+            Stream::BilledConversations => "billed_conversations",
         }
+    }
+
+    /// The endpoint path below `/v2.0/`, e.g. `notifications/sent-results`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Stream::WhatsappTemplates => "whatsapp/templates",
+            Stream::WhatsappAccounts => "whatsapp/accounts",
+            Stream::AgentMetrics => "dashboards/agent-metrics",
+            Stream::AgentPerformance => "dashboards/agent-performance",
+            Stream::Campaigns => "notifications/campaigns",
+            Stream::NotificationResults => "notifications/sent-results",
+            Stream::TicketFieldDefinitions => "tickets/field-definitions",
+            Stream::ContactsBlacklist => "notifications/contacts-blacklist",
+            Stream::BilledConversations => "billing/whatsapp/billed-conversations",
+            other => other.name(),
+        }
+    }
+
+    /// The stream served at `path` (below `/v2.0/`), if any.
+    pub fn from_path(path: &str) -> Option<Stream> {
+        Stream::EVERY.into_iter().find(|s| s.path() == path)
     }
 
     /// Streams whose records carry a time the API filters or sorts on (the others are
     /// full-refresh lists).
     pub fn is_windowed(self) -> bool {
-        matches!(self, Stream::Chats | Stream::Messages | Stream::Sessions | Stream::Calls | Stream::Tickets)
+        matches!(
+            self,
+            Stream::Chats
+                | Stream::Messages
+                | Stream::Sessions
+                | Stream::Calls
+                | Stream::Tickets
+                | Stream::AgentMetrics
+                | Stream::AgentPerformance
+                | Stream::NotificationResults
+                | Stream::BilledConversations
+        )
+    }
+
+    /// Windowed streams the API lists newest first by their time (/notifications/sent-results).
+    pub(crate) fn is_newest_first(self) -> bool {
+        self == Stream::NotificationResults
     }
 
     pub(crate) fn idx(self) -> usize {
@@ -73,15 +198,23 @@ impl fmt::Display for Stream {
 
 impl FromStr for Stream {
     type Err = anyhow::Error;
+    /// A stream name (any case) or an endpoint path (`notifications/sent-results`).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let t = s.trim();
-        Stream::ALL.into_iter().find(|x| x.name().eq_ignore_ascii_case(t)).ok_or_else(|| {
-            anyhow::anyhow!("unknown stream {s:?} (expected one of: {})", Stream::ALL.map(|x| x.name()).join(", "))
-        })
+        Stream::EVERY
+            .into_iter()
+            .find(|x| x.name().eq_ignore_ascii_case(t) || x.path() == t.trim_matches('/'))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown stream {s:?} (expected one of: {})",
+                    Stream::EVERY.map(|x| x.name()).join(", ")
+                )
+            })
     }
 }
 
-/// Number of generated (base) records per stream.
+/// Number of generated (base) records of each core stream ([`Stream::ALL`]); the further
+/// endpoints are counted in [`ExtendedCounts`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct StreamCounts {
     pub chats: u64,
@@ -93,6 +226,11 @@ pub struct StreamCounts {
     pub channels: u64,
     pub intents: u64,
     pub tickets: u64,
+}
+
+/// The message of the panic when a [`StreamCounts`] is asked about a stream it does not hold.
+fn not_core(stream: Stream) -> String {
+    format!("StreamCounts holds the core streams only; {stream} is counted in MockConfig::extended_counts (see MockConfig::set_count)")
 }
 
 impl StreamCounts {
@@ -114,22 +252,8 @@ impl StreamCounts {
         }
     }
 
-    pub fn get(&self, stream: Stream) -> u64 {
-        match stream {
-            Stream::Chats => self.chats,
-            Stream::Messages => self.messages,
-            Stream::Sessions => self.sessions,
-            Stream::Calls => self.calls,
-            Stream::Contacts => self.contacts,
-            Stream::Agents => self.agents,
-            Stream::Channels => self.channels,
-            Stream::Intents => self.intents,
-            Stream::Tickets => self.tickets,
-        }
-    }
-
-    pub fn set(&mut self, stream: Stream, n: u64) {
-        let slot = match stream {
+    fn slot(&mut self, stream: Stream) -> Option<&mut u64> {
+        Some(match stream {
             Stream::Chats => &mut self.chats,
             Stream::Messages => &mut self.messages,
             Stream::Sessions => &mut self.sessions,
@@ -139,14 +263,101 @@ impl StreamCounts {
             Stream::Channels => &mut self.channels,
             Stream::Intents => &mut self.intents,
             Stream::Tickets => &mut self.tickets,
-        };
-        *slot = n;
+            _ => return None,
+        })
+    }
+
+    /// # Panics
+    /// For a stream outside [`Stream::ALL`] (a bug in the caller: see [`MockConfig::count`]).
+    pub fn get(&self, stream: Stream) -> u64 {
+        let mut c = *self;
+        *c.slot(stream).unwrap_or_else(|| panic!("{}", not_core(stream)))
+    }
+
+    /// # Panics
+    /// For a stream outside [`Stream::ALL`] (a bug in the caller: see [`MockConfig::set_count`]).
+    pub fn set(&mut self, stream: Stream, n: u64) {
+        *self.slot(stream).unwrap_or_else(|| panic!("{}", not_core(stream))) = n;
     }
 
     /// Builder form of [`StreamCounts::set`], e.g. `StreamCounts::with_scale(100).with(Stream::Calls, 0)`.
     pub fn with(mut self, stream: Stream, n: u64) -> Self {
         self.set(stream, n);
         self
+    }
+}
+
+/// Number of generated (base) records of each endpoint in [`Stream::EXTENDED`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ExtendedCounts {
+    pub whatsapp_templates: u64,
+    pub whatsapp_accounts: u64,
+    pub agent_metrics: u64,
+    pub agent_performance: u64,
+    pub campaigns: u64,
+    pub notification_results: u64,
+    pub roles: u64,
+    pub variables: u64,
+    pub typifications: u64,
+    /// The spec shows one object, so one definition by default (see
+    /// [`crate::Variants::field_definitions_list`]).
+    pub ticket_field_definitions: u64,
+    pub webhooks: u64,
+    pub contacts_blacklist: u64,
+    pub billed_conversations: u64,
+}
+
+impl ExtendedCounts {
+    /// Counts derived from one scale figure (see [`MockConfig::with_scale`]).
+    pub fn with_scale(scale: u64) -> Self {
+        if scale == 0 {
+            return ExtendedCounts::default();
+        }
+        ExtendedCounts {
+            whatsapp_templates: (scale / 100).clamp(3, 300),
+            whatsapp_accounts: 2,
+            agent_metrics: scale,
+            agent_performance: (scale / 10).max(3),
+            campaigns: (scale / 20).clamp(3, 5000),
+            notification_results: (scale / 10).max(3),
+            roles: (scale / 200).clamp(3, 500),
+            variables: (scale / 100).clamp(5, 500),
+            typifications: (scale / 200).clamp(4, 300),
+            ticket_field_definitions: 1,
+            webhooks: 2,
+            contacts_blacklist: (scale / 20).max(3),
+            billed_conversations: (scale / 4).max(3),
+        }
+    }
+
+    fn slot(&mut self, stream: Stream) -> Option<&mut u64> {
+        Some(match stream {
+            Stream::WhatsappTemplates => &mut self.whatsapp_templates,
+            Stream::WhatsappAccounts => &mut self.whatsapp_accounts,
+            Stream::AgentMetrics => &mut self.agent_metrics,
+            Stream::AgentPerformance => &mut self.agent_performance,
+            Stream::Campaigns => &mut self.campaigns,
+            Stream::NotificationResults => &mut self.notification_results,
+            Stream::Roles => &mut self.roles,
+            Stream::Variables => &mut self.variables,
+            Stream::Typifications => &mut self.typifications,
+            Stream::TicketFieldDefinitions => &mut self.ticket_field_definitions,
+            Stream::Webhooks => &mut self.webhooks,
+            Stream::ContactsBlacklist => &mut self.contacts_blacklist,
+            Stream::BilledConversations => &mut self.billed_conversations,
+            _ => return None,
+        })
+    }
+
+    /// The count of an extended stream; `None` for a core one.
+    pub fn get(&self, stream: Stream) -> Option<u64> {
+        let mut c = *self;
+        c.slot(stream).map(|n| *n)
+    }
+
+    /// Sets an extended stream's count; false (nothing set) for a core one.
+    pub fn set(&mut self, stream: Stream, n: u64) -> bool {
+        self.slot(stream).map(|slot| *slot = n).is_some()
     }
 }
 
@@ -260,9 +471,11 @@ pub enum Scenario {
 pub struct MockConfig {
     /// Seed of all generated data, ids and fault draws.
     pub seed: u64,
-    /// Generated records per stream (at most one per millisecond of the span for windowed
+    /// Generated records per core stream (at most one per millisecond of the span for windowed
     /// streams; larger counts are capped).
     pub counts: StreamCounts,
+    /// Generated records per extended endpoint (same cap).
+    pub extended_counts: ExtendedCounts,
     /// Base data lies in `[anchor - span_days, anchor)`.
     pub span_days: u32,
     /// End of the generated data; `None` = the server start time.
@@ -289,13 +502,15 @@ impl Default for MockConfig {
 }
 
 impl MockConfig {
-    /// chats, messages, sessions, calls, contacts, tickets = `scale`; agents =
-    /// `clamp(scale/100, 3, 300)`; intents = `clamp(scale/50, 3, 2000)`; channels = 6.
-    /// `scale == 0` gives an entirely empty account (every count 0).
+    /// chats, messages, sessions, calls, contacts, tickets, agent metrics = `scale`; agents =
+    /// `clamp(scale/100, 3, 300)`; intents = `clamp(scale/50, 3, 2000)`; channels = 6; the other
+    /// extended endpoints per [`ExtendedCounts::with_scale`]. `scale == 0` gives an entirely
+    /// empty account (every count 0).
     pub fn with_scale(scale: u64) -> Self {
         MockConfig {
             seed: 42,
             counts: StreamCounts::with_scale(scale),
+            extended_counts: ExtendedCounts::with_scale(scale),
             span_days: 30,
             anchor: None,
             token: "mock-token-0123456789".to_string(),
@@ -307,6 +522,29 @@ impl MockConfig {
             faults: FaultConfig::default(),
             variants: Variants::default(),
         }
+    }
+
+    /// The generated records of any stream.
+    pub fn count(&self, stream: Stream) -> u64 {
+        self.extended_counts.get(stream).unwrap_or_else(|| self.counts.get(stream))
+    }
+
+    /// Sets the generated records of any stream.
+    pub fn set_count(&mut self, stream: Stream, n: u64) {
+        if !self.extended_counts.set(stream, n) {
+            self.counts.set(stream, n);
+        }
+    }
+
+    /// Every stream's count, by [`Stream::idx`].
+    pub(crate) fn counts_by_index(&self) -> [u64; STREAMS] {
+        Stream::EVERY.map(|s| self.count(s))
+    }
+
+    /// Builder form of [`MockConfig::set_count`].
+    pub fn with_count(mut self, stream: Stream, n: u64) -> Self {
+        self.set_count(stream, n);
+        self
     }
 }
 

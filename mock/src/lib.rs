@@ -29,7 +29,8 @@ use serde_json::Value;
 
 pub use compare::{canonical_timestamp, semantically_equal};
 pub use config::{
-    AuthOutcome, FaultConfig, Latency, LoggedRequest, MockConfig, RetryAfterMode, Scenario, Stream, StreamCounts,
+    AuthOutcome, ExtendedCounts, FaultConfig, Latency, LoggedRequest, MockConfig, RetryAfterMode, Scenario, Stream,
+    StreamCounts,
 };
 pub use variants::{NextPageKey, TimestampShape, Variants};
 
@@ -77,7 +78,7 @@ impl MockServer {
         };
         let base_url = format!("http://{shown_ip}:{}/v2.0", addr.port());
         let anchor = config.anchor.map(to_ms).unwrap_or_else(now_ms);
-        let gen = Gen::new(config.seed, base_url.clone(), anchor, config.span_days, &config.counts);
+        let gen = Gen::new(config.seed, base_url.clone(), anchor, config.span_days, &config.counts_by_index());
         let shared = Arc::new(Shared::new(config, Store::new(gen), base_url.clone(), unspecified));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -185,20 +186,24 @@ impl MockServer {
     /// Ground truth: what a long-term search would return for records whose filter time lies
     /// in `[from, to)` (chats: last activity; sessions: creationTime, finished only, served as
     /// with `timestamp-precision=milliseconds` and no includes; messages/tickets: creationTime;
-    /// calls: creationDatetime), ascending by time then id. For full-refresh streams the range
-    /// is ignored (same as [`MockServer::expected_all`]).
+    /// calls: creationDatetime; agent metrics: sessionCreationTime; agent performance:
+    /// checkin; notification results: start; billed conversations: startDatetime), in serving
+    /// order: ascending by time then id (notification results: newest first). For full-refresh
+    /// streams the range is ignored (same as [`MockServer::expected_all`]). Always the canonical
+    /// form, whatever [`Variants`] the server follows.
     pub fn expected(&self, stream: Stream, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Value> {
         if !stream.is_windowed() {
             return self.expected_all(stream);
         }
-        let (lo, hi) = (to_ms(from), to_ms(to));
+        let (lo, hi) = Store::key_range(stream, to_ms(from), to_ms(to));
         if lo >= hi {
             return vec![];
         }
         self.collect(stream, lo, hi)
     }
 
-    /// Everything currently visible (sessions: finished only), in serving order.
+    /// Everything currently visible (sessions: finished only), in serving order (tickets:
+    /// ascending, the API serves them newest first).
     pub fn expected_all(&self, stream: Stream) -> Vec<Value> {
         self.collect(stream, i64::MIN, i64::MAX)
     }
@@ -209,7 +214,8 @@ impl MockServer {
         if !stream.is_windowed() {
             return self.count_all(stream);
         }
-        self.shared.store.count(stream, to_ms(from), to_ms(to), now_ms())
+        let (lo, hi) = Store::key_range(stream, to_ms(from), to_ms(to));
+        self.shared.store.count(stream, lo, hi, now_ms())
     }
 
     pub fn count_all(&self, stream: Stream) -> u64 {

@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use botmaker_mock::{
-    FaultConfig, Latency, MockConfig, MockServer, NextPageKey, RetryAfterMode, Stream, StreamCounts, TimestampShape,
-    Variants,
+    FaultConfig, Latency, MockConfig, MockServer, NextPageKey, RetryAfterMode, Stream, TimestampShape, Variants,
 };
 use chrono::{DateTime, Utc};
 use clap::Parser;
@@ -25,15 +24,27 @@ Endpoints (GET, header `access-token: <token>`; `Bearer <token>` is rejected wit
   /v2.0/contacts  100/page, 3 rps, nextPage is a token sent back as next-page-token
   /v2.0/agents 100/page 200 rps, /v2.0/intents 200/page 1 rps, /v2.0/channels unpaginated 1 rps
   /v2.0/tickets   {total, tickets}, limit 1..500 (50), offset, daysBeforeNow (60), 60/min
-Windows longer than one calendar month answer 400 INVALID_DATETIME_INTERVAL.
+  /v2.0/dashboards/agent-metrics  session-status open|closed required, from <= t < to, 5000/page, 1 rps
+  /v2.0/dashboards/agent-performance  from <= checkin < to, 5000/page, 1 rps
+  /v2.0/notifications/sent-results  from (<= 3 months back) <= start <= to, newest first, 500/page, 30 rps
+  /v2.0/billing/whatsapp/billed-conversations  billingPeriod=yyyy-MM, 2500/page, 1 rps
+  /v2.0/notifications/campaigns 250/page 5 rps, /v2.0/roles 50/page 1 rps,
+  /v2.0/notifications/contacts-blacklist {contacts: [\"549…\"]} 1000/page 30 rps
+  /v2.0/whatsapp/templates, /v2.0/whatsapp/accounts, /v2.0/webhooks {items}, /v2.0/variables
+  {variables}, /v2.0/typifications {typifications}: one response, 1 rps;
+  /v2.0/tickets/field-definitions one object (a list with --field-definitions-list), 60/min
+Windows longer than one calendar month answer 400 INVALID_DATETIME_INTERVAL (not sent-results).
 Other readings of the docs (--empty-pages-every, --next-page-key, --numbers-as-strings,
---strings-as-numbers, --timestamps, --lts-required, --no-recent-window) are off by default.
+--strings-as-numbers, --timestamps, --lts-required, --no-recent-window, --field-definitions-list)
+are off by default.
 Control (no auth): /_mock/health, /_mock/counts, /_mock/requests/summary.
 Exit: SIGINT or SIGTERM. See mock/README.md for every quirk.";
 
 /// A faithful mock of the Botmaker REST API v2.0 (GET endpoints /chats, /messages, /sessions,
-/// /calls, /contacts, /agents, /channels, /intents, /tickets), with deterministic generated
-/// data, the real API's per-endpoint quirks, rate limits and optional fault injection.
+/// /calls, /contacts, /agents, /channels, /intents, /tickets and 13 more: dashboards,
+/// notifications, WhatsApp templates and accounts, billing, roles, variables, typifications,
+/// ticket field definitions, webhooks), with deterministic generated data, the real API's
+/// per-endpoint quirks, rate limits and optional fault injection.
 ///
 /// Control endpoints (no auth): GET /_mock/health, /_mock/counts, /_mock/requests/summary.
 #[derive(Parser, Debug)]
@@ -45,11 +56,13 @@ struct Cli {
     /// Port to bind (0 = an ephemeral port; the chosen one is printed).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Records per windowed stream and contacts; agents = clamp(N/100, 3, 300),
-    /// intents = clamp(N/50, 3, 2000), channels = 6 (all 0 when N = 0).
+    /// Records per windowed stream, contacts and agent metrics; agents = clamp(N/100, 3, 300),
+    /// intents = clamp(N/50, 3, 2000), channels = 6, the other endpoints smaller shares (all 0
+    /// when N = 0; see mock/README.md).
     #[arg(long, default_value_t = 1000)]
     scale: u64,
-    /// Override one stream's record count, e.g. `--count messages=1000000` (repeatable).
+    /// Override one stream's record count, e.g. `--count messages=1000000` or
+    /// `--count notification_results=50` (repeatable).
     #[arg(long = "count", value_name = "STREAM=N", value_parser = parse_count)]
     counts: Vec<(Stream, u64)>,
     /// Seed of all generated data and fault draws.
@@ -134,6 +147,10 @@ struct Cli {
     /// (comma list; without a value: calls).
     #[arg(long, value_name = "STREAMS", num_args = 0..=1, default_missing_value = "calls")]
     no_recent_window: Option<StreamList>,
+    /// API reading: /tickets/field-definitions answers a list of every definition instead of the
+    /// spec's single object.
+    #[arg(long)]
+    field_definitions_list: bool,
 }
 
 /// A comma-separated list of stream names.
@@ -178,13 +195,14 @@ fn parse_anchor(s: &str) -> Result<DateTime<Utc>, String> {
 
 impl Cli {
     fn config(&self) -> MockConfig {
-        let mut counts = StreamCounts::with_scale(self.scale);
+        let mut counts = MockConfig::with_scale(self.scale);
         for (s, n) in &self.counts {
-            counts.set(*s, *n);
+            counts.set_count(*s, *n);
         }
         MockConfig {
             seed: self.seed,
-            counts,
+            counts: counts.counts,
+            extended_counts: counts.extended_counts,
             span_days: self.span_days,
             anchor: self.anchor,
             token: self.token.clone(),
@@ -217,6 +235,7 @@ impl Cli {
             timestamps: self.timestamps,
             lts_required: self.lts_required.clone().map(|l| l.0).unwrap_or_default(),
             no_recent_window: self.no_recent_window.clone().map(|l| l.0).unwrap_or_default(),
+            field_definitions_list: self.field_definitions_list,
         }
     }
 }
@@ -292,8 +311,8 @@ fn main() -> anyhow::Result<()> {
         config.token,
         if config.rate_limits { "on" } else { "off" },
     );
-    for s in Stream::ALL {
-        eprintln!("  {:<9} {}", s.name(), server.count_all(s));
+    for s in Stream::EVERY {
+        eprintln!("  {:<24} {}", s.name(), server.count_all(s));
     }
     if config.variants != Variants::default() {
         eprintln!("  API readings: {:?}", config.variants);

@@ -25,11 +25,37 @@ pub(crate) struct Reshape {
 fn integer_fields(s: Stream) -> &'static [&'static str] {
     match s {
         Stream::Tickets => &["companyId", "authorId", "followBy"],
-        Stream::Agents => &["slots"],
+        Stream::Agents | Stream::Roles => &["slots"],
         Stream::Channels => &["daysToExpire"],
+        Stream::NotificationResults => &["sent", "delivered", "read", "answered", "error"],
         _ => &[],
     }
 }
+
+/// The agent-metrics counters (typed as strings in the spec).
+const METRIC_COUNTERS: [&str; 21] = [
+    "avgAttendingTime",
+    "avgResponseTime",
+    "openSessions",
+    "closedSessions",
+    "onHold",
+    "opResponseTime",
+    "operatorResponses",
+    "sessionTransferIn",
+    "sessionTransferOut",
+    "sessionTransferOutNoMessages",
+    "closedWithNoMessages",
+    "timeoutNoMessages",
+    "agentTimeout",
+    "userTimeout",
+    "fromQueueAsignToOpAssigned",
+    "fromSessionStartToOpFirstResponse",
+    "fromQueueAsignToOpFirstResponse",
+    "fromOpAssignedToOpFirstResponse",
+    "fromQueueAsignToSessionClosed",
+    "fromOpAssignationToSessionClosed",
+    "sessionTimeout",
+];
 
 /// String-typed fields that often hold integers, per endpoint.
 fn numeric_string_fields(s: Stream) -> &'static [&'static str] {
@@ -39,6 +65,12 @@ fn numeric_string_fields(s: Stream) -> &'static [&'static str] {
         Stream::Calls => &["contactId", "participantId"],
         Stream::Contacts => &["platformContactId"],
         Stream::Channels => &["number", "wabaId", "recipientId", "pageId"],
+        Stream::AgentMetrics => &METRIC_COUNTERS,
+        Stream::WhatsappAccounts => &["number", "wabaId"],
+        Stream::WhatsappTemplates => &["phoneLinesNumbers"],
+        Stream::BilledConversations => &["wabaId", "phoneNumber", "userPhoneNumber"],
+        Stream::ContactsBlacklist => &["contacts"],
+        Stream::Variables => &["orderInUserInfo"],
         _ => &[],
     }
 }

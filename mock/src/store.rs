@@ -13,7 +13,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use serde_json::Value;
 
-use crate::config::Stream;
+use crate::config::{Stream, STREAMS};
 use crate::gen::{platform_of_channel, ChatShape, Gen, SessOpts, EXTRA_BASE, OVERLAY_KEY};
 use crate::rng::Rng;
 use crate::time::{fmt_ts, parse_ts, TsMode, DAY, HOUR};
@@ -32,6 +32,16 @@ pub(crate) struct Facets {
     pub online: bool,
     pub active: bool,
     pub has_bsuid: bool,
+    /// The agent a dashboard record is about.
+    pub agent_id: String,
+    pub queues: Vec<String>,
+    /// A template's approval state.
+    pub state: String,
+    /// A notification's name.
+    pub name: String,
+    /// A tag variable.
+    pub tag: bool,
+    pub business: String,
 }
 
 /// Query filters of the list endpoints (each stream uses its own subset).
@@ -47,6 +57,16 @@ pub(crate) struct Filter {
     pub online: Option<bool>,
     pub active: Option<bool>,
     pub has_bsuid: bool,
+    pub state: Option<String>,
+    /// Records with any of these queues.
+    pub queues: Vec<String>,
+    /// Records about any of these agents.
+    pub agent_ids: Vec<String>,
+    /// Records of any of these channels (ids or bare line numbers).
+    pub channels: Vec<String>,
+    pub notification_name: Option<String>,
+    pub only_tags: bool,
+    pub business: Option<String>,
 }
 
 impl Filter {
@@ -61,8 +81,30 @@ impl Filter {
             Stream::Contacts => self.matches_contact(f),
             Stream::Agents => self.matches_agent(f),
             Stream::Channels => self.matches_channel(f),
-            Stream::Intents | Stream::Tickets => true,
+            Stream::WhatsappTemplates => self.state.as_ref().is_none_or(|st| st == &f.state) && self.matches_queues(f),
+            Stream::AgentMetrics => {
+                self.matches_agents(f)
+                    && self.matches_queues(f)
+                    && (self.channels.is_empty() || f.channel_ids.iter().any(|c| self.channels.contains(c)))
+                    && self.online.is_none_or(|o| f.online == o)
+            }
+            Stream::AgentPerformance => self.matches_agents(f) && self.matches_queues(f),
+            Stream::NotificationResults => self.notification_name.as_ref().is_none_or(|n| n == &f.name),
+            Stream::Variables => !self.only_tags || f.tag,
+            Stream::Typifications => self.matches_queues(f),
+            Stream::BilledConversations => self.business.as_ref().is_none_or(|b| b == &f.business),
+            _ => true,
         }
+    }
+
+    /// Any of `queues`, if asked for.
+    fn matches_queues(&self, f: &Facets) -> bool {
+        self.queues.is_empty() || f.queues.iter().any(|q| self.queues.contains(q))
+    }
+
+    /// One of `agent_ids`, if asked for.
+    fn matches_agents(&self, f: &Facets) -> bool {
+        self.agent_ids.is_empty() || self.agent_ids.contains(&f.agent_id)
     }
 
     fn matches_chat(&self, f: &Facets) -> bool {
@@ -285,8 +327,7 @@ impl<'a> Merged<'a> {
             self.gi += 1;
         }
         if self.gi < self.gn {
-            let (key, native) =
-                if self.s.is_windowed() { self.g.time_of(self.s, self.gi) } else { (self.gi as i64, true) };
+            let (key, native) = self.g.key_native(self.s, self.gi);
             self.pending = Some((self.gi, key, native));
         }
     }
@@ -324,7 +365,7 @@ const MAX_SESSION_OPEN: i64 = 2 * DAY + HOUR;
 
 impl Store {
     pub(crate) fn new(gen: Gen) -> Store {
-        Store { gen, ov: RwLock::new((0..9).map(|_| StreamOv::default()).collect()) }
+        Store { gen, ov: RwLock::new((0..STREAMS).map(|_| StreamOv::default()).collect()) }
     }
 
     fn read(&self) -> RwLockReadGuard<'_, Vec<StreamOv>> {
@@ -350,7 +391,21 @@ impl Store {
                 .get(i as usize)
                 .map(|c| Facets { platforms: vec![c.platform.to_string()], active: c.active, ..Default::default() })
                 .unwrap_or_default(),
-            Stream::Intents | Stream::Tickets => Facets::default(),
+            Stream::WhatsappTemplates => {
+                let t = g.template_facts(i);
+                Facets {
+                    state: t.state.to_string(),
+                    queues: t.queues.iter().map(|q| q.to_string()).collect(),
+                    ..Default::default()
+                }
+            }
+            Stream::AgentMetrics => g.agent_metric_facts(i),
+            Stream::AgentPerformance => g.agent_performance_facts(i),
+            Stream::NotificationResults => g.notification_result_facts(i),
+            Stream::Variables => Facets { tag: Gen::variable_is_tag(i), ..Default::default() },
+            Stream::Typifications => g.typification_facts(i),
+            Stream::BilledConversations => Facets { business: "mockbiz".into(), ..Default::default() },
+            _ => Facets::default(),
         }
     }
 
@@ -417,13 +472,24 @@ impl Store {
     fn write_cand(&self, spec: &PageSpec, cand: &Cand, body: &mut String) {
         match cand {
             Cand::Gen { i, key, native } => {
-                self.gen.write_record(spec.stream, body, *i, *key, *native, spec.now, spec.sess)
+                let t = Gen::time_of_key(spec.stream, *key);
+                self.gen.write_record(spec.stream, body, *i, t, *native, spec.now, spec.sess)
             }
             Cand::Ov(r) if spec.stream == Stream::Sessions => {
                 let v = session_view(&r.value, spec.sess);
                 body.push_str(&serde_json::to_string(&v).unwrap_or_default());
             }
             Cand::Ov(r) => body.push_str(&r.json),
+        }
+    }
+
+    /// The key range of the records whose time lies in `[from, to)` (newest-first streams sort
+    /// by negated time).
+    pub(crate) fn key_range(s: Stream, from: i64, to: i64) -> (i64, i64) {
+        if s.is_newest_first() {
+            (to.saturating_neg().saturating_add(1), from.saturating_neg().saturating_add(1))
+        } else {
+            (from, to)
         }
     }
 
@@ -524,12 +590,17 @@ impl Store {
                     .and_then(|v| v.as_str().map(str::to_string))
                     .or_else(|| str_at(&value, &["lastUserMessageDatetime"]))
                     .or_else(|| str_at(&value, &["creationTime"])),
-                Stream::Calls => str_at(&value, &["creationDatetime"]),
-                _ => str_at(&value, &["creationTime"]),
+                _ => str_at(&value, &[time_field(s)]),
             };
-            lit.as_deref()
+            let t = lit
+                .as_deref()
                 .and_then(parse_ts)
-                .ok_or_else(|| format!("{s} record {id} without a parseable time field"))?
+                .ok_or_else(|| format!("{s} record {id} without a parseable time field"))?;
+            if s.is_newest_first() {
+                -t
+            } else {
+                t
+            }
         } else {
             OVERLAY_KEY
         };
@@ -722,9 +793,29 @@ fn str_at(v: &Value, path: &[&str]) -> Option<String> {
 
 /// The primary key of a record as the connector sees it.
 pub(crate) fn primary_key(s: Stream, v: &Value) -> Option<String> {
+    let pair = |a: &str, b: &str| Some(format!("{}|{}", str_at(v, &[a])?, str_at(v, &[b])?));
     match s {
         Stream::Chats => str_at(v, &["chat", "chatId"]),
+        Stream::WhatsappTemplates => pair("name", "locale"),
+        Stream::WhatsappAccounts => str_at(v, &["number"]),
+        Stream::AgentMetrics => pair("sessionId", "agentId"),
+        Stream::AgentPerformance => pair("agentEmail", "checkin"),
+        Stream::NotificationResults => str_at(v, &["notificationInstanceId"]),
+        Stream::BilledConversations => str_at(v, &["whatsappConversationId"]),
+        Stream::ContactsBlacklist => v.as_str().map(str::to_string),
         _ => str_at(v, &["id"]),
+    }
+}
+
+/// The field a windowed stream's records are filtered and sorted on.
+pub(crate) fn time_field(s: Stream) -> &'static str {
+    match s {
+        Stream::Calls => "creationDatetime",
+        Stream::AgentMetrics => "sessionCreationTime",
+        Stream::AgentPerformance => "checkin",
+        Stream::NotificationResults => "start",
+        Stream::BilledConversations => "startDatetime",
+        _ => "creationTime",
     }
 }
 
@@ -766,8 +857,27 @@ fn overlay_facets(s: Stream, v: &Value) -> Facets {
             active: v.get("active").and_then(Value::as_bool).unwrap_or(false),
             ..Default::default()
         },
-        Stream::Intents | Stream::Tickets => Facets::default(),
+        Stream::WhatsappTemplates => {
+            Facets { state: st(&["state"]), queues: strings_at(v, "allowedQueues"), ..Default::default() }
+        }
+        Stream::AgentMetrics => {
+            Facets { agent_id: st(&["agentId"]), queues: vec![st(&["queue"])], ..Default::default() }
+        }
+        Stream::AgentPerformance => Facets { queues: strings_at(v, "queue"), ..Default::default() },
+        Stream::NotificationResults => Facets { name: st(&["notificationName"]), ..Default::default() },
+        Stream::Variables => Facets { tag: st(&["type"]) == "tag", ..Default::default() },
+        Stream::Typifications => Facets { queues: strings_at(v, "queues"), ..Default::default() },
+        Stream::BilledConversations => Facets { business: st(&["businessId"]), ..Default::default() },
+        _ => Facets::default(),
     }
+}
+
+/// The strings in the array at `key`.
+fn strings_at(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
 }
 
 fn reformat(v: Option<&mut Value>, millis: bool) {
@@ -822,12 +932,13 @@ pub(crate) fn session_view(v: &Value, opts: SessOpts) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::StreamCounts;
+    use crate::config::MockConfig;
     use crate::time::DAY;
 
     fn store(scale: u64) -> Store {
         let anchor = 1_780_000_000_000;
-        Store::new(Gen::new(42, "http://127.0.0.1:1/v2.0".into(), anchor, 30, &StreamCounts::with_scale(scale)))
+        let counts = MockConfig::with_scale(scale).counts_by_index();
+        Store::new(Gen::new(42, "http://127.0.0.1:1/v2.0".into(), anchor, 30, &counts))
     }
 
     fn spec(s: Stream, lo: i64, hi: i64, start: Start, limit: usize) -> PageOut {
@@ -849,7 +960,7 @@ mod tests {
 
     #[test]
     fn extreme_cursors_and_ranges_are_harmless() {
-        for s in Stream::ALL {
+        for s in Stream::EVERY {
             for (lo, hi) in [(i64::MIN, i64::MAX), (5, 5), (10, 0), (i64::MAX - 1, i64::MAX)] {
                 for start in [
                     Start::Begin,
@@ -898,7 +1009,7 @@ mod tests {
     fn ids_map_back_to_their_base_index() {
         let st = store(300);
         let g = &st.gen;
-        for s in Stream::ALL {
+        for s in Stream::EVERY {
             for i in [0, 1, g.n(s).saturating_sub(1)] {
                 if i >= g.n(s) {
                     continue;
@@ -960,20 +1071,24 @@ mod tests {
 #[cfg(test)]
 mod bench {
     use super::*;
-    use crate::config::StreamCounts;
+    use crate::config::MockConfig;
 
     /// `cargo test -p botmaker-mock --release --lib -- --ignored --nocapture render_speed`
     #[test]
     #[ignore = "benchmark"]
     fn render_speed() {
-        let st = Store::new(Gen::new(
-            42,
-            "http://127.0.0.1:1/v2.0".into(),
-            1_780_000_000_000,
-            30,
-            &StreamCounts::with_scale(1_000_000),
-        ));
-        for s in [Stream::Messages, Stream::Chats, Stream::Sessions, Stream::Calls, Stream::Tickets] {
+        let counts = MockConfig::with_scale(1_000_000).counts_by_index();
+        let st = Store::new(Gen::new(42, "http://127.0.0.1:1/v2.0".into(), 1_780_000_000_000, 30, &counts));
+        for s in [
+            Stream::Messages,
+            Stream::Chats,
+            Stream::Sessions,
+            Stream::Calls,
+            Stream::Tickets,
+            Stream::AgentMetrics,
+            Stream::NotificationResults,
+            Stream::BilledConversations,
+        ] {
             let t = std::time::Instant::now();
             let mut n = 0;
             let mut bytes = 0;
@@ -993,7 +1108,10 @@ mod bench {
                 });
                 n += p.n();
                 bytes += p.body.len();
-                let (k, id) = p.last.clone().unwrap();
+                // Streams with fewer records than the target end early.
+                let Some((k, id)) = p.last.clone() else {
+                    break;
+                };
                 start = Start::After(k, id);
             }
             let rate = n as f64 / t.elapsed().as_secs_f64();

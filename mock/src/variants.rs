@@ -105,15 +105,18 @@ pub struct Variants {
     /// key it travels under changes.
     pub next_page_key_for: Vec<(Stream, NextPageKey)>,
     /// Integer fields arrive as JSON strings: tickets `companyId`, `authorId`, `followBy` items;
-    /// agents `slots`; channels `daysToExpire`.
+    /// agents' and roles' `slots`; channels `daysToExpire`; sent-results counters (`details`).
     pub numbers_as_strings: bool,
     /// String fields whose value is a canonical integer (no sign but `-`, no leading zero, within
     /// ±2^53) arrive as JSON numbers: `contactId`, `platformContactId`, `participantId`,
     /// chat variables' `orderNumber`, messages' `encryptionParams.version`, channels' `number`,
-    /// `wabaId`, `recipientId`, `pageId`.
+    /// `wabaId`, `recipientId`, `pageId`, the agent-metrics counters, WhatsApp accounts'
+    /// `number` and `wabaId`, templates' `phoneLinesNumbers`, billed conversations' `wabaId`,
+    /// `phoneNumber`, `userPhoneNumber`, blacklisted numbers, variables' `orderInUserInfo`.
     pub strings_as_numbers: bool,
-    /// The shape of every timestamp in the records of /chats, /messages, /sessions, /calls and
-    /// /tickets (cursor fields included). Filtering and paging are unchanged.
+    /// The shape of every timestamp in the records of the windowed endpoints (/chats,
+    /// /messages, /sessions, /calls, /tickets, the dashboards, /notifications/sent-results,
+    /// billed conversations), cursor fields included. Filtering and paging are unchanged.
     pub timestamps: TimestampShape,
     /// These endpoints answer 400 `LONG_TERM_SEARCH_PARAM_REQUIRED` to any request without
     /// `long-term-search=true`, recent windows included ([`Variants::LTS_REQUIRED`] is the
@@ -123,6 +126,9 @@ pub struct Variants {
     /// history ([`Variants::NO_RECENT_WINDOW`]: /calls, whose docs state none). Only /chats,
     /// /messages, /sessions, /calls.
     pub no_recent_window: Vec<Stream>,
+    /// /tickets/field-definitions answers a JSON array of every definition instead of the
+    /// spec's single object (its description says "a list").
+    pub field_definitions_list: bool,
 }
 
 impl Variants {

@@ -1,5 +1,6 @@
-//! Endpoint dispatch and the full-list endpoints: /contacts, /agents, /intents (paged),
-//! /channels (one list) and /tickets (limit/offset).
+//! Endpoint dispatch and the full-list endpoints: /contacts, /agents, /intents,
+//! /notifications/campaigns, /roles, /notifications/contacts-blacklist (paged), /channels (one
+//! list) and /tickets (limit/offset).
 
 use super::paging::{envelope, page_size, token_param, PageRequest};
 use super::query::Q;
@@ -40,9 +41,24 @@ impl Shared {
         let q = Q(query);
         let mut out = match s {
             Stream::Chats | Stream::Messages | Stream::Sessions | Stream::Calls => self.windowed(s, &q, cx),
-            Stream::Contacts | Stream::Agents | Stream::Intents => self.listed(s, &q, cx),
+            Stream::Contacts
+            | Stream::Agents
+            | Stream::Intents
+            | Stream::Campaigns
+            | Stream::Roles
+            | Stream::ContactsBlacklist => self.listed(s, &q, cx),
             Stream::Channels => self.channels(&q, cx.scenario),
             Stream::Tickets => self.tickets(&q, cx.scenario),
+            Stream::AgentMetrics => self.agent_metrics(&q, cx),
+            Stream::AgentPerformance => self.agent_performance(&q, cx),
+            Stream::NotificationResults => self.sent_results(&q, cx),
+            Stream::BilledConversations => self.billed_conversations(&q, cx),
+            Stream::WhatsappTemplates
+            | Stream::WhatsappAccounts
+            | Stream::Variables
+            | Stream::Typifications
+            | Stream::Webhooks => self.configuration_list(s, &q, cx),
+            Stream::TicketFieldDefinitions => self.field_definitions(cx),
         };
         if out.status != 200 {
             return out;
@@ -68,7 +84,8 @@ impl Shared {
         (0..6).any(|k| ref_channel_id(k) == id) || self.store.gen.channels.iter().any(|c| c.id == id)
     }
 
-    /// Contacts, agents, intents: full lists in index order.
+    /// Contacts, agents, intents, campaigns, roles, blacklisted contacts: full lists in index
+    /// order, paged.
     fn listed(&self, s: Stream, q: &Q, cx: &Ctx) -> Out {
         let tok = match self.page_token(q, token_param(s)) {
             Ok(t) => t,

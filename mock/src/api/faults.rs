@@ -8,6 +8,7 @@
 use serde_json::Value;
 
 use super::limits::rate_limit;
+use super::paging::list_key;
 use super::response::{error_body, reason, Out, Reply};
 use crate::config::{FaultConfig, RetryAfterMode, Stream};
 use crate::rng::Rng;
@@ -121,13 +122,13 @@ impl FaultDraw {
     }
 
     /// A malformed or cut body in place of a successful handler answer.
-    pub(crate) fn damage(&mut self, out: &Out) -> Option<Faulted> {
+    pub(crate) fn damage(&mut self, s: Stream, out: &Out) -> Option<Faulted> {
         if out.status != 200 {
             return None;
         }
         let fault = self.fault.filter(|f| matches!(f, Fault::Malformed | Fault::BodyCut))?;
         let reply = match fault {
-            Fault::Malformed => self.malformed(&out.body),
+            Fault::Malformed => self.malformed(s, &out.body),
             _ => self.cut(out.body.as_bytes().to_vec()),
         };
         Some(Faulted { reply, status: 200, label: self.label(fault) })
@@ -179,7 +180,7 @@ impl FaultDraw {
     }
 
     /// Truncated JSON, an HTML page, or the items under the wrong envelope key.
-    fn malformed(&mut self, body: &str) -> Reply {
+    fn malformed(&mut self, s: Stream, body: &str) -> Reply {
         match self.rng.below(3) {
             0 => {
                 let mut b = body.as_bytes().to_vec();
@@ -194,7 +195,12 @@ impl FaultDraw {
             },
             _ => {
                 let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
-                let data = v.get("items").or_else(|| v.get("tickets")).cloned().unwrap_or(Value::Array(vec![]));
+                // The records (the whole body where there is no envelope).
+                let data = match s {
+                    Stream::TicketFieldDefinitions => Some(v),
+                    _ => v.get(list_key(s)).cloned(),
+                };
+                let data = data.unwrap_or(Value::Array(vec![]));
                 Reply::json(200, serde_json::json!({ "data": data, "status": "ok" }).to_string())
             }
         }

@@ -18,6 +18,18 @@ pub(crate) fn rate_limit(s: Stream) -> (u32, Duration, &'static str) {
         Stream::Intents => (1, sec, "Only one request per second allowed."),
         Stream::Tickets => (60, Duration::from_secs(60), "Only 60 requests per minute allowed."),
         Stream::Agents => (200, sec, "Only 200 requests per second allowed."),
+        Stream::Campaigns => (5, sec, "Only 5 requests per second allowed."),
+        Stream::NotificationResults | Stream::ContactsBlacklist => (30, sec, "Only 30 requests per second allowed."),
+        Stream::TicketFieldDefinitions => (60, Duration::from_secs(60), "Only 60 requests per minute allowed."),
+        Stream::WhatsappTemplates
+        | Stream::WhatsappAccounts
+        | Stream::AgentMetrics
+        | Stream::AgentPerformance
+        | Stream::Roles
+        | Stream::Variables
+        | Stream::Typifications
+        | Stream::Webhooks
+        | Stream::BilledConversations => (1, sec, "Only one request per second allowed."),
     }
 }
 
@@ -36,7 +48,7 @@ impl RateLimiter {
     /// Every bucket starts full.
     pub(crate) fn new() -> RateLimiter {
         let now = Instant::now();
-        let buckets = Stream::ALL.iter().map(|s| Bucket { tokens: rate_limit(*s).0 as f64, last: now }).collect();
+        let buckets = Stream::EVERY.iter().map(|s| Bucket { tokens: rate_limit(*s).0 as f64, last: now }).collect();
         RateLimiter { buckets: Mutex::new(buckets) }
     }
 

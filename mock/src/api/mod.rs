@@ -5,14 +5,18 @@
 //! Handlers are pure reads of the store, so a fault (which replaces or damages a response)
 //! never changes what a later successful retry returns.
 
+mod billing;
+mod dashboards;
 mod endpoints;
 mod faults;
 mod limits;
 mod log;
+mod notifications;
 mod paging;
 mod query;
 mod response;
 mod scenarios;
+mod settings;
 mod token;
 mod windowed;
 
@@ -23,7 +27,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::config::{AuthOutcome, FaultConfig, Latency, LoggedRequest, MockConfig, Scenario, Stream};
+use crate::config::{AuthOutcome, FaultConfig, Latency, LoggedRequest, MockConfig, Scenario, Stream, STREAMS};
 use crate::rng::Rng;
 use crate::store::Store;
 use crate::time::now_ms;
@@ -51,7 +55,7 @@ pub(crate) struct Dynamic {
     pub faults: FaultConfig,
     pub rate_limits: bool,
     pub latency: Latency,
-    pub scenarios: [Option<Scenario>; 9],
+    pub scenarios: [Option<Scenario>; STREAMS],
     pub variants: Arc<Variants>,
 }
 
@@ -117,7 +121,7 @@ fn auth_outcome(token: Option<&str>, expected: &str) -> AuthOutcome {
 
 /// The endpoint a path below `/v2.0/` names, if any.
 fn route(path: &str) -> Option<Stream> {
-    path.strip_prefix("/v2.0/").and_then(|p| p.parse::<Stream>().ok().filter(|s| s.name() == p))
+    path.strip_prefix("/v2.0/").and_then(Stream::from_path)
 }
 
 async fn sleep_latency(l: &Latency, extra_ms: u64, r: &mut Rng) {
@@ -163,9 +167,10 @@ impl Shared {
     pub(crate) fn counts_json(&self) -> String {
         let now = now_ms();
         let mut v = serde_json::Map::new();
-        for s in Stream::ALL {
+        for s in Stream::EVERY {
             let n = if s.is_windowed() {
-                self.store.count(s, self.store.gen.start, now.saturating_add(1), now)
+                let (lo, hi) = Store::key_range(s, self.store.gen.start, now.saturating_add(1));
+                self.store.count(s, lo, hi, now)
             } else {
                 self.store.count(s, i64::MIN, i64::MAX, now)
             };
@@ -242,7 +247,7 @@ impl Shared {
         let cx = Ctx { scenario: scenario.as_ref(), host, variants: &dynamic.variants };
         let out = self.endpoint(s, api.query, &cx);
         let items = out.items;
-        if let Some(f) = draw.damage(&out) {
+        if let Some(f) = draw.damage(s, &out) {
             return Answer { reply: f.reply, status: f.status, items, fault: Some(f.label), rate_limited: false };
         }
         let fault = if draw.slow {

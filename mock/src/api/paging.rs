@@ -24,6 +24,29 @@ pub(crate) fn page_size(s: Stream) -> usize {
         Stream::Contacts => 100,
         Stream::Channels => usize::MAX,
         Stream::Tickets => 50,
+        Stream::AgentMetrics | Stream::AgentPerformance => 5000,
+        Stream::Campaigns => 250,
+        Stream::NotificationResults => 500,
+        Stream::Roles => 50,
+        Stream::ContactsBlacklist => 1000,
+        Stream::BilledConversations => 2500,
+        Stream::WhatsappTemplates
+        | Stream::WhatsappAccounts
+        | Stream::Variables
+        | Stream::Typifications
+        | Stream::TicketFieldDefinitions
+        | Stream::Webhooks => usize::MAX,
+    }
+}
+
+/// The envelope key of an endpoint's record list.
+pub(crate) fn list_key(s: Stream) -> &'static str {
+    match s {
+        Stream::Tickets => "tickets",
+        Stream::Variables => "variables",
+        Stream::Typifications => "typifications",
+        Stream::ContactsBlacklist => "contacts",
+        _ => "items",
     }
 }
 
@@ -38,9 +61,9 @@ enum LastPage {
 fn last_page_shape(s: Stream) -> LastPage {
     match s {
         Stream::Chats | Stream::Sessions | Stream::Agents | Stream::Contacts => LastPage::Null,
-        Stream::Messages | Stream::Intents => LastPage::Absent,
-        Stream::Calls => LastPage::Empty,
-        Stream::Channels | Stream::Tickets => LastPage::Absent,
+        Stream::Campaigns | Stream::NotificationResults | Stream::Roles | Stream::BilledConversations => LastPage::Null,
+        Stream::Calls | Stream::ContactsBlacklist => LastPage::Empty,
+        _ => LastPage::Absent,
     }
 }
 
@@ -155,8 +178,8 @@ impl Shared {
         let s = req.stream;
         let param = token_param(s);
         let mut url = match host {
-            Some(h) => format!("http://{h}/v2.0/{}?", s.name()),
-            None => format!("{}/{}?", self.base_url, s.name()),
+            Some(h) => format!("http://{h}/v2.0/{}?", s.path()),
+            None => format!("{}/{}?", self.base_url, s.path()),
         };
         let mut first = true;
         let mut push = |url: &mut String, k: &str, v: &str| {
@@ -182,12 +205,15 @@ impl Shared {
     }
 }
 
-/// `{"items":[…],"nextPage":…}` with the endpoint's own last-page marker, the link under `key`.
+/// `{"items":[…],"nextPage":…}` (the list under the endpoint's own key) with the endpoint's own
+/// last-page marker, the link under `key`.
 pub(crate) fn envelope(s: Stream, page: &PageOut, next: Option<String>, missing_items: bool, key: NextPageKey) -> Out {
     let mut body = String::with_capacity(page.body.len() + 200);
     body.push('{');
     if !missing_items {
-        body.push_str("\"items\":[");
+        body.push('"');
+        body.push_str(list_key(s));
+        body.push_str("\":[");
         body.push_str(&page.body);
         body.push(']');
     }

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::paging::list_key;
 use super::response::Reply;
 use crate::config::{Scenario, Stream};
 
@@ -58,6 +59,32 @@ fn wrong_field(s: Stream, item: &serde_json::Map<String, Value>) -> (&'static st
         Stream::Channels => ("active", "yes".into()),
         Stream::Intents => ("active", "no".into()),
         Stream::Tickets => ("companyId", "ACME".into()),
+        Stream::WhatsappTemplates => ("buttons", "none".into()),
+        Stream::WhatsappAccounts => ("number", true.into()),
+        Stream::AgentMetrics => ("sessionCreationTime", true.into()),
+        Stream::AgentPerformance => ("queue", "support".into()),
+        Stream::Campaigns | Stream::Webhooks => ("active", "yes".into()),
+        Stream::NotificationResults => ("details", "none".into()),
+        Stream::Roles => ("permissions", "all".into()),
+        Stream::Variables => ("visibleInUserInfo", "yes".into()),
+        Stream::Typifications => ("queues", "sales".into()),
+        Stream::TicketFieldDefinitions => ("validOptions", "none".into()),
+        Stream::BilledConversations => ("origin", 1.into()),
+        // Its records are strings; see `wrong_item`.
+        Stream::ContactsBlacklist => ("contact", Value::Null),
+    }
+}
+
+/// A record with a known field of the wrong type (blacklisted contacts, plain strings, become
+/// objects).
+fn wrong_item(s: Stream, item: &mut Value) {
+    if s == Stream::ContactsBlacklist {
+        *item = serde_json::json!({ "phone": item.clone() });
+        return;
+    }
+    if let Some(o) = item.as_object_mut() {
+        let (k, val) = wrong_field(s, o);
+        o.insert(k.to_string(), val);
     }
 }
 
@@ -66,14 +93,14 @@ pub(crate) fn wrong_types(s: Stream, body: &str) -> String {
     let Ok(mut v) = serde_json::from_str::<Value>(body) else {
         return body.to_string();
     };
-    let list = if s == Stream::Tickets { "tickets" } else { "items" };
-    if let Some(items) = v.get_mut(list).and_then(Value::as_array_mut) {
-        for it in items {
-            let Some(o) = it.as_object_mut() else {
-                continue;
-            };
-            let (k, val) = wrong_field(s, o);
-            o.insert(k.to_string(), val);
+    match (s, &mut v) {
+        // Field definitions come as one object or a bare list.
+        (Stream::TicketFieldDefinitions, Value::Array(items)) => items.iter_mut().for_each(|it| wrong_item(s, it)),
+        (Stream::TicketFieldDefinitions, item) => wrong_item(s, item),
+        (_, v) => {
+            if let Some(items) = v.get_mut(list_key(s)).and_then(Value::as_array_mut) {
+                items.iter_mut().for_each(|it| wrong_item(s, it));
+            }
         }
     }
     v.to_string()

@@ -14,9 +14,9 @@ use crate::store::Filter;
 use crate::time::{fmt_ts, now_ms, parse_param_ts, to_ms, TsMode, DAY, HOUR};
 
 /// The `from`/`to` a request asked for, before defaults.
-struct Requested {
-    from: Option<i64>,
-    to: Option<i64>,
+pub(super) struct Requested {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
 }
 
 /// What decides a window's defaults and its recent-window rules.
@@ -132,7 +132,7 @@ impl Shared {
 }
 
 /// Parses `from` and `to` (each optional): RFC 3339, else 400 `INVALID_DATETIME_FORMAT`.
-fn requested_window(q: &Q) -> Result<Requested, Out> {
+pub(super) fn requested_window(q: &Q) -> Result<Requested, Out> {
     let parse = |name: &str| -> Result<Option<i64>, Out> {
         let Some(v) = q.get(name) else {
             return Ok(None);
@@ -198,17 +198,10 @@ fn window_bounds(s: Stream, requested: &Requested, rules: &WindowRules, now: i64
         _ => to - DAY,
     });
     if from > to {
-        return Err(err(400, "INVALID_DATETIME_INTERVAL", "from", "'from' must not be after 'to'"));
+        return Err(from_after_to());
     }
-    let too_long =
-        crate::time::from_ms(from).checked_add_months(Months::new(1)).map(|lim| to > to_ms(lim)).unwrap_or(true);
-    if too_long && !(s == Stream::Messages && rules.chat_scoped) {
-        return Err(err(
-            400,
-            "INVALID_DATETIME_INTERVAL",
-            "from",
-            "The difference between 'from' and 'to' cannot be greater than 1 month",
-        ));
+    if !(s == Stream::Messages && rules.chat_scoped) {
+        at_most_a_month(from, to)?;
     }
     if s == Stream::Messages && !rules.lts && rules.recent_window {
         let (days, what) = if rules.chat_scoped { (90, "90 days") } else { (3, "3 days") };
@@ -222,6 +215,25 @@ fn window_bounds(s: Stream, requested: &Requested, rules: &WindowRules, now: i64
         }
     }
     Ok((from, to))
+}
+
+pub(super) fn from_after_to() -> Out {
+    err(400, "INVALID_DATETIME_INTERVAL", "from", "'from' must not be after 'to'")
+}
+
+/// 400 `INVALID_DATETIME_INTERVAL` when `to` is more than one calendar month after `from`.
+pub(super) fn at_most_a_month(from: i64, to: i64) -> Result<(), Out> {
+    let too_long =
+        crate::time::from_ms(from).checked_add_months(Months::new(1)).map(|lim| to > to_ms(lim)).unwrap_or(true);
+    if too_long {
+        return Err(err(
+            400,
+            "INVALID_DATETIME_INTERVAL",
+            "from",
+            "The difference between 'from' and 'to' cannot be greater than 1 month",
+        ));
+    }
+    Ok(())
 }
 
 /// The half-open key range listed for `[from, to]`: each endpoint's own inclusivity (at

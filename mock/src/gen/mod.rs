@@ -12,27 +12,33 @@
 //! quotes, newlines, backslashes and non-ASCII characters.
 
 mod agents;
+mod billing;
 mod calls;
 mod channels;
 mod chats;
 mod contacts;
+mod dashboards;
 mod intents;
 mod messages;
+mod notifications;
 mod sessions;
+mod settings;
 mod tickets;
 mod vocab;
+mod whatsapp;
 
-use crate::config::{Stream, StreamCounts};
+use crate::config::{Stream, STREAMS};
 use crate::json::Obj;
 use crate::rng::{make_id, parse_id, Id, Rng};
 use crate::time::{ceil_day, ceil_sec, TsMode, DAY};
 use channels::channel_defs;
 pub(crate) use channels::{platform_of_channel, ref_channel_id, ChannelDef};
 pub(crate) use chats::ChatShape;
+use notifications::{blacklist_index, blacklisted_number};
 use vocab::{FIRST, LAST};
 
-/// Per-stream salts (ids and times of different streams are independent).
-pub(super) const SALT: [u64; 9] = [
+/// Per-stream salts (ids and times of different streams are independent), by [`Stream::idx`].
+pub(super) const SALT: [u64; STREAMS] = [
     0xC4A7_0001,
     0x3E55_0002,
     0x5E55_0003,
@@ -42,6 +48,19 @@ pub(super) const SALT: [u64; 9] = [
     0xC4A1_0007,
     0x1A7E_0008,
     0x71C7_0009,
+    0x7E3A_000A,
+    0xACC7_000B,
+    0x3E7C_000C,
+    0x9E2F_000D,
+    0xCA3A_000E,
+    0x2E5D_000F,
+    0x2013_0010,
+    0x7A21_0011,
+    0x7194_0012,
+    0xF1E1_0013,
+    0x3EB4_0014,
+    0xB1AC_0015,
+    0xB111_0016,
 ];
 pub(super) const SALT_TIME: u64 = 0x7173_0000;
 pub(super) const SALT_CHAT_FACTS: u64 = 0xFAC7_0001;
@@ -59,6 +78,8 @@ pub(super) const SALT_CONTACT: u64 = 0xB0D1_0005;
 pub(super) const SALT_AGENT: u64 = 0xB0D1_0006;
 pub(super) const SALT_INTENT: u64 = 0xB0D1_0008;
 pub(super) const SALT_TICKET: u64 = 0xB0D1_0009;
+/// Body salts of the extended endpoints: `SALT_BODY ^ SALT[stream]`.
+pub(super) const SALT_BODY: u64 = 0xB0D1_B0D1_0000;
 
 /// Indices of records created by `add_generated`/`open_session` start here, far above any base
 /// index, so their ids never collide with (or hide) base records.
@@ -113,15 +134,16 @@ pub(crate) struct Gen {
     pub start: i64,
     pub span: i64,
     /// Base record counts (windowed ones capped at one per millisecond of span).
-    pub n: [u64; 9],
+    pub n: [u64; STREAMS],
     pub channels: Vec<ChannelDef>,
 }
 impl Gen {
-    pub(crate) fn new(seed: u64, base_url: String, anchor: i64, span_days: u32, c: &StreamCounts) -> Gen {
+    /// `counts` by [`Stream::idx`].
+    pub(crate) fn new(seed: u64, base_url: String, anchor: i64, span_days: u32, counts: &[u64; STREAMS]) -> Gen {
         let span = span_days as i64 * DAY;
-        let mut n = [0u64; 9];
-        for s in Stream::ALL {
-            let mut v = c.get(s);
+        let mut n = [0u64; STREAMS];
+        for s in Stream::EVERY {
+            let mut v = counts[s.idx()];
             if s.is_windowed() {
                 // Strictly increasing millisecond times need at least one ms per record.
                 v = v.min(span.max(0) as u64);
@@ -131,7 +153,8 @@ impl Gen {
             n[s.idx()] = v;
         }
         n[Stream::Channels.idx()] = n[Stream::Channels.idx()].min(10_000);
-        Gen { seed, base_url, anchor, start: anchor - span, span, n, channels: channel_defs(c.channels) }
+        let channels = channel_defs(counts[Stream::Channels.idx()]);
+        Gen { seed, base_url, anchor, start: anchor - span, span, n, channels }
     }
 
     pub(crate) fn n(&self, s: Stream) -> u64 {
@@ -144,8 +167,15 @@ impl Gen {
 
     // ------------------------------------------------------------------ times & keys
 
-    /// Time of base record `i` and whether it is written with milliseconds.
+    /// Time of base record `i` and whether it is written with milliseconds. Records of a
+    /// newest-first stream are numbered from the newest.
     pub(crate) fn time_of(&self, s: Stream, i: u64) -> (i64, bool) {
+        let slot = if s.is_newest_first() { self.n(s).saturating_sub(1).saturating_sub(i) } else { i };
+        self.slot_time(s, slot)
+    }
+
+    /// The time in slot `i` of the span (slot `i` of `n` equal slots, oldest first).
+    fn slot_time(&self, s: Stream, i: u64) -> (i64, bool) {
         let l = self.layout(s);
         let a = l.start + (i as u128 * l.span as u128 / l.n.max(1) as u128) as i64;
         let b = l.start + ((i as u128 + 1) * l.span as u128 / l.n.max(1) as u128) as i64;
@@ -171,12 +201,27 @@ impl Gen {
         (t, true)
     }
 
-    /// Sort key of base record `i`: its time for windowed streams, the index otherwise.
+    /// Sort key of base record `i` and its timestamp style: windowed streams sort by time
+    /// (newest-first ones by negated time), the others by index.
+    pub(crate) fn key_native(&self, s: Stream, i: u64) -> (i64, bool) {
+        if !s.is_windowed() {
+            return (i as i64, true);
+        }
+        let (t, native) = self.time_of(s, i);
+        (if s.is_newest_first() { -t } else { t }, native)
+    }
+
+    /// Sort key of base record `i`.
     pub(crate) fn key_of(&self, s: Stream, i: u64) -> i64 {
-        if s.is_windowed() {
-            self.time_of(s, i).0
+        self.key_native(s, i).0
+    }
+
+    /// The time a sort key stands for (windowed streams).
+    pub(crate) fn time_of_key(s: Stream, key: i64) -> i64 {
+        if s.is_newest_first() {
+            key.saturating_neg()
         } else {
-            i as i64
+            key
         }
     }
 
@@ -189,7 +234,7 @@ impl Gen {
         let (mut lo, mut hi) = (0u64, n);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.time_of(s, mid).0 < k {
+            if self.key_of(s, mid) < k {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -206,6 +251,12 @@ impl Gen {
                 self.session_id(i, t, millis)
             }
             Stream::Channels => self.channels.get(i as usize).map(|c| c.id.clone()).unwrap_or_default(),
+            Stream::WhatsappTemplates => self.template_key(i),
+            Stream::WhatsappAccounts => self.account_number(i),
+            Stream::AgentMetrics => self.agent_metric_key(i),
+            Stream::AgentPerformance => self.agent_performance_key(i),
+            Stream::TicketFieldDefinitions => self.field_definition_id(i),
+            Stream::ContactsBlacklist => blacklisted_number(i),
             _ => make_id(self.seed, SALT[s.idx()], i).as_str().to_string(),
         }
     }
@@ -221,6 +272,15 @@ impl Gen {
                 (i < n && self.id_of(s, i) == pk).then_some(i)
             }
             Stream::Channels => self.channels.iter().position(|c| c.id == pk).map(|p| p as u64),
+            Stream::AgentMetrics | Stream::AgentPerformance => {
+                let t = self.keyed_time(s, pk)?;
+                let i = self.lower_bound(s, t);
+                (i < n && self.id_of(s, i) == pk).then_some(i)
+            }
+            Stream::WhatsappTemplates => (0..n).find(|&i| self.id_of(s, i) == pk),
+            Stream::WhatsappAccounts => self.account_index(pk).filter(|&i| i < n),
+            Stream::TicketFieldDefinitions => self.field_definition_index(pk).filter(|&i| i < n),
+            Stream::ContactsBlacklist => blacklist_index(pk).filter(|&i| i < n),
             _ => parse_id(self.seed, SALT[s.idx()], pk).filter(|&i| i < n),
         }
     }
@@ -266,6 +326,12 @@ impl Gen {
         }
     }
 
+    /// A generated agent to refer to (`None` when there are none).
+    pub(super) fn agent_pick(&self, r: &mut Rng) -> Option<u64> {
+        let na = self.n(Stream::Agents);
+        (na > 0).then(|| r.below(na))
+    }
+
     pub(super) fn agent_id(&self, r: &mut Rng) -> Option<Id> {
         let na = self.n(Stream::Agents);
         (na > 0).then(|| make_id(self.seed, SALT[Stream::Agents.idx()], r.below(na)))
@@ -277,8 +343,8 @@ impl Gen {
         c.end();
     }
 
-    /// Renders any base (or extra-index) record: `t` is its key time, `native` its own
-    /// timestamp style, `now` decides whether a session is finished.
+    /// Renders any base (or extra-index) record: `t` is its time (windowed streams), `native`
+    /// its own timestamp style, `now` decides whether a session is finished.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn write_record(
         &self,
@@ -303,6 +369,19 @@ impl Gen {
                 let end = self.session_end(i, t);
                 self.write_session(out, i, t, native, end, now, sess)
             }
+            Stream::WhatsappTemplates => self.write_template(out, i),
+            Stream::WhatsappAccounts => self.write_account(out, i),
+            Stream::AgentMetrics => self.write_agent_metric(out, i, t, native),
+            Stream::AgentPerformance => self.write_agent_performance(out, i, t, native),
+            Stream::Campaigns => self.write_campaign(out, i),
+            Stream::NotificationResults => self.write_notification_result(out, i, t, native),
+            Stream::Roles => self.write_role(out, i),
+            Stream::Variables => self.write_variable(out, i),
+            Stream::Typifications => self.write_typification(out, i),
+            Stream::TicketFieldDefinitions => self.write_field_definition(out, i),
+            Stream::Webhooks => self.write_webhook(out, i),
+            Stream::ContactsBlacklist => crate::json::push_str_lit(out, &blacklisted_number(i)),
+            Stream::BilledConversations => self.write_billed_conversation(out, i, t, native),
         }
     }
 }

@@ -21,6 +21,10 @@ fn binary_prints_its_url_serves_and_stops_on_sigterm() {
             "calls=0",
             "--count",
             "Messages=77",
+            "--count",
+            "notifications/sent-results=9",
+            "--count",
+            "roles=4",
             "--seed",
             "9",
             "--token",
@@ -49,6 +53,9 @@ fn binary_prints_its_url_serves_and_stops_on_sigterm() {
     assert_eq!(counts["calls"], 0);
     assert_eq!(counts["messages"], 77);
     assert_eq!(counts["chats"], 120);
+    assert_eq!(counts["notification_results"], 9);
+    assert_eq!(counts["roles"], 4);
+    assert_eq!(counts["agent_metrics"], 120);
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let t = Instant::now();
@@ -109,6 +116,9 @@ fn bad_flags_are_rejected() {
         "--timestamps",
         "--lts-required",
         "--no-recent-window",
+        "--field-definitions-list",
+        "/dashboards/agent-metrics",
+        "/billing/whatsapp/billed-conversations",
         "/_mock/counts",
     ] {
         assert!(text.contains(flag), "--help lacks {flag}");
@@ -152,7 +162,7 @@ fn variant_flags_switch_the_readings() {
         .args(["--port", "0", "--scale", "300", "--token", "t0k3n", "--no-rate-limits"])
         .args(["--lts-required", "--no-recent-window", "--next-page-key", "nextPageUrl"])
         .args(["--next-page-key-for", "agents=nextPageURL", "--numbers-as-strings", "--strings-as-numbers"])
-        .args(["--timestamps", "epoch-millis", "--empty-pages-every", "1"])
+        .args(["--timestamps", "epoch-millis", "--empty-pages-every", "1", "--field-definitions-list"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -181,6 +191,7 @@ fn variant_flags_switch_the_readings() {
     let token = contacts["nextPageUrl"].as_str().unwrap();
     let second = fetch(&format!("/contacts?next-page-token={token}")).json();
     assert_eq!(second["items"], serde_json::json!([]), "{second}");
+    assert!(fetch("/tickets/field-definitions").json().is_array());
     let _ = child.kill();
     let _ = child.wait();
 }

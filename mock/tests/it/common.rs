@@ -137,11 +137,15 @@ pub fn walk(server: &MockServer, first: &str) -> (Vec<Value>, usize) {
     (pages.iter().flat_map(|p| page_items(p).clone()).collect(), n)
 }
 
-/// The list of records in a page envelope (`items`, or `tickets` for /tickets).
+/// The envelope keys a list of records comes under.
+pub const LIST_KEYS: [&str; 5] = ["items", "tickets", "variables", "typifications", "contacts"];
+
+/// The list of records in a page envelope (`items`, `tickets`, `variables`, `typifications`
+/// or, for the contacts blacklist, `contacts`).
 pub fn page_items(page: &Value) -> &Vec<Value> {
-    page.get("items")
-        .or_else(|| page.get("tickets"))
-        .and_then(Value::as_array)
+    LIST_KEYS
+        .iter()
+        .find_map(|k| page.get(*k).and_then(Value::as_array))
         .unwrap_or_else(|| panic!("no items in {page}"))
 }
 
@@ -212,11 +216,18 @@ pub fn ms(n: i64) -> CDuration {
 
 /// Primary key of a record as served.
 pub fn pk(stream: Stream, v: &Value) -> String {
-    let p = match stream {
-        Stream::Chats => &v["chat"]["chatId"],
-        _ => &v["id"],
-    };
-    p.as_str().expect("primary key").to_string()
+    let text = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("{stream}: no {k} in {v}")).to_string();
+    match stream {
+        Stream::Chats => v["chat"]["chatId"].as_str().expect("chat.chatId").to_string(),
+        Stream::WhatsappTemplates => format!("{}|{}", text("name"), text("locale")),
+        Stream::WhatsappAccounts => text("number"),
+        Stream::AgentMetrics => format!("{}|{}", text("sessionId"), text("agentId")),
+        Stream::AgentPerformance => format!("{}|{}", text("agentEmail"), text("checkin")),
+        Stream::NotificationResults => text("notificationInstanceId"),
+        Stream::BilledConversations => text("whatsappConversationId"),
+        Stream::ContactsBlacklist => v.as_str().expect("a blacklisted number").to_string(),
+        _ => text("id"),
+    }
 }
 
 pub fn parse_time(v: &Value) -> DateTime<Utc> {
@@ -224,19 +235,34 @@ pub fn parse_time(v: &Value) -> DateTime<Utc> {
 }
 
 /// Query string for a half-open window `[a, b)` given each endpoint's own inclusivity.
+/// (The billing endpoint takes a month, not a window: see `billed_months`.)
 pub fn window_query(s: Stream, a: DateTime<Utc>, b: DateTime<Utc>) -> String {
     let (from, to) = match s {
-        Stream::Chats => (a - ms(1), b),         // from < t < to
-        Stream::Messages => (a, b - ms(1)),      // from <= t <= to
-        Stream::Sessions => (a, b),              // from <= t < to
-        Stream::Calls => (a - ms(1), b - ms(1)), // from < t <= to
-        _ => unreachable!(),
+        Stream::Chats => (a - ms(1), b),                                  // from < t < to
+        Stream::Messages | Stream::NotificationResults => (a, b - ms(1)), // from <= t <= to
+        Stream::Sessions | Stream::AgentMetrics | Stream::AgentPerformance => (a, b), // from <= t < to
+        Stream::Calls => (a - ms(1), b - ms(1)),                          // from < t <= to
+        _ => unreachable!("{s} has no from/to window"),
     };
-    let mut qs = format!("/{}?from={}&to={}&long-term-search=true", s.name(), q(from), q(to));
+    let mut qs = format!("/{}?from={}&to={}", s.path(), q(from), q(to));
     match s {
-        Stream::Messages => qs.push_str("&limit=250"),
-        Stream::Sessions => qs.push_str("&timestamp-precision=milliseconds"),
+        Stream::Messages => qs.push_str("&long-term-search=true&limit=250"),
+        Stream::Sessions => qs.push_str("&long-term-search=true&timestamp-precision=milliseconds"),
+        Stream::AgentMetrics => qs.push_str("&session-status=closed"),
+        Stream::Chats | Stream::Calls => qs.push_str("&long-term-search=true"),
         _ => {}
     }
     qs
+}
+
+/// The `billingPeriod` of every month that `[a, b)` touches, oldest first.
+pub fn billed_months(a: DateTime<Utc>, b: DateTime<Utc>) -> Vec<String> {
+    use chrono::Datelike;
+    let mut months = vec![];
+    let mut d = a.date_naive().with_day(1).unwrap();
+    while d <= b.date_naive() {
+        months.push(d.format("%Y-%m").to_string());
+        d = d.checked_add_months(chrono::Months::new(1)).unwrap();
+    }
+    months
 }

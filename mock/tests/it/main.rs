@@ -6,6 +6,7 @@ mod auth_limits;
 #[cfg(unix)]
 mod cli;
 mod common;
+mod extended;
 mod faults;
 mod overlay;
 mod pagination;

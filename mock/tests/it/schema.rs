@@ -2,7 +2,8 @@
 //! `tests/fixtures/botmaker-schemas.json`).
 //!
 //! A small validator covers the keywords those schemas use: `$ref`, `type`, `properties`,
-//! `additionalProperties`, `items`, `required`, `enum`, `format: date-time`, `oneOf`. `oneOf`
+//! `additionalProperties`, `items`, `required`, `enum`, `format` (`date-time`, `snake_case`),
+//! `maxLength`, `minimum`, `maximum`, `oneOf`. `oneOf`
 //! is checked as "any of": the channel and event-info variants are supersets of each other and
 //! carry no `additionalProperties: false`, so real responses match several branches too.
 //! Documented deviations: `aiAnalysis.aspectScores` uses the newer open-map shape
@@ -10,7 +11,7 @@
 //! last page may say `"nextPage": null` (the spec's prose) although the schema says string.
 
 use crate::common::*;
-use botmaker_mock::Stream;
+use botmaker_mock::{MockConfig, Stream};
 use chrono::Duration;
 use serde_json::{Map, Value};
 
@@ -68,11 +69,27 @@ impl Validator {
                 errs.push(format!("{path}: {v} not in enum"));
             }
         }
-        if schema.get("format").and_then(Value::as_str) == Some("date-time") {
-            if let Some(s) = v.as_str() {
-                if chrono::DateTime::parse_from_rfc3339(s).is_err() {
-                    errs.push(format!("{path}: {s:?} is not a date-time"));
+        if let Some(s) = v.as_str() {
+            match schema.get("format").and_then(Value::as_str) {
+                Some("date-time") if chrono::DateTime::parse_from_rfc3339(s).is_err() => {
+                    errs.push(format!("{path}: {s:?} is not a date-time"))
                 }
+                Some("snake_case") if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') => {
+                    errs.push(format!("{path}: {s:?} is not snake_case"))
+                }
+                _ => {}
+            }
+            if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
+                if s.chars().count() as u64 > max {
+                    errs.push(format!("{path}: {s:?} is longer than {max}"));
+                }
+            }
+        }
+        if let Some(n) = v.as_f64() {
+            let below = schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| n < m);
+            let above = schema.get("maximum").and_then(Value::as_f64).is_some_and(|m| n > m);
+            if below || above {
+                errs.push(format!("{path}: {n} out of range"));
             }
         }
         if let Some(o) = v.as_object() {
@@ -206,4 +223,119 @@ fn the_validator_catches_wrong_types() {
     let root = serde_json::json!({ "$ref": "#/components/schemas/MessageResponse" });
     v.check(&root, &serde_json::json!({"from": "martian"}), "m", &mut errs);
     assert_eq!(errs.len(), 2, "{errs:?}"); // enum + required chat
+    let mut errs = vec![];
+    let root = serde_json::json!({ "$ref": "#/components/schemas/WhatsAppTemplateResponse" });
+    let bad = serde_json::json!({
+        "name": "Promo Semana",
+        "body": {"text": "hola"},
+        "buttons": [{"type": "URL", "text": "a button label too long"}],
+    });
+    v.check(&root, &bad, "t", &mut errs);
+    assert_eq!(errs.len(), 2, "{errs:?}"); // snake_case + maxLength
+    let mut errs = vec![];
+    let root = serde_json::json!({ "$ref": "#/components/schemas/RoleRequestResponse" });
+    v.check(&root, &serde_json::json!({"slots": 31}), "r", &mut errs);
+    assert_eq!(errs.len(), 1, "{errs:?}"); // maximum
+}
+
+/// Every endpoint beyond the core nine, envelope and records, first page and all pages.
+#[test]
+fn extended_endpoints_match_the_official_schemas() {
+    let v = Validator::load();
+    let server = start_with(|c| {
+        *c = MockConfig::with_scale(3000);
+        c.rate_limits = false;
+        c.anchor = Some(anchor_now());
+        c.span_days = 25;
+        c.set_count(Stream::TicketFieldDefinitions, 8);
+    });
+    let (a, b) = (server.data_start(), server.anchor());
+    let mut cases: Vec<(Stream, &str, &str, String)> = vec![
+        (Stream::WhatsappTemplates, "WhatsAppTemplatesListResponse", "WhatsAppTemplateResponse", String::new()),
+        (Stream::WhatsappAccounts, "WhatsAppAccountListResponse", "WhatsAppAccountResponse", String::new()),
+        (
+            Stream::AgentMetrics,
+            "DashboardMetricsPage",
+            "DashboardMetricsResponse",
+            window_query(Stream::AgentMetrics, a, b),
+        ),
+        (
+            Stream::AgentPerformance,
+            "DashboardAgentPerformancePage",
+            "DashboardAgentPerformanceResponse",
+            window_query(Stream::AgentPerformance, a, b),
+        ),
+        (Stream::Campaigns, "CampaignPage", "CampaignResponse", String::new()),
+        (
+            Stream::NotificationResults,
+            "NotificationInstancesPage",
+            "NotificationInstanceResponse",
+            window_query(Stream::NotificationResults, a, b),
+        ),
+        (Stream::Roles, "RolesPageResponse", "RoleRequestResponse", String::new()),
+        (Stream::Variables, "VariablesListResponse", "VariableResponse", String::new()),
+        (Stream::Typifications, "TypificationResponseList", "TypificationResponse", String::new()),
+        (Stream::Webhooks, "WebhookListResponse", "ListedWebhookResponse", String::new()),
+        (Stream::ContactsBlacklist, "BlackListPage", "", String::new()),
+    ];
+    for month in billed_months(a, b) {
+        let path = format!("/{}?billingPeriod={month}", Stream::BilledConversations.path());
+        cases.push((
+            Stream::BilledConversations,
+            "WhatsAppDetailedConversationsPage",
+            "WhatsAppDetailedConversationResponse",
+            path,
+        ));
+    }
+    for (s, page_schema, item_schema, path) in cases {
+        let path = if path.is_empty() { format!("/{}", s.path()) } else { path };
+        let pages = walk_pages(&server, &path);
+        let items: Vec<&Value> = pages.iter().flat_map(page_items).collect();
+        assert!(!items.is_empty(), "{path}");
+        for p in &pages {
+            v.assert_valid(page_schema, p);
+        }
+        if s == Stream::ContactsBlacklist {
+            assert!(items.iter().all(|i| i.is_string()));
+            continue;
+        }
+        for it in items {
+            v.assert_valid(item_schema, it);
+        }
+    }
+    // The spec's single field definition, and each one of the list.
+    let one = api(&server, "/tickets/field-definitions").json();
+    v.assert_valid("FieldDefinitionResponse", &one);
+    for def in server.expected_all(Stream::TicketFieldDefinitions) {
+        v.assert_valid("FieldDefinitionResponse", &def);
+    }
+    // Added and ground-truth records too.
+    for s in Stream::EXTENDED {
+        server.add_generated(s, 3, b - Duration::days(2), b - Duration::days(1));
+    }
+    for (s, name) in [
+        (Stream::AgentMetrics, "DashboardMetricsResponse"),
+        (Stream::AgentPerformance, "DashboardAgentPerformanceResponse"),
+        (Stream::NotificationResults, "NotificationInstanceResponse"),
+        (Stream::BilledConversations, "WhatsAppDetailedConversationResponse"),
+        (Stream::WhatsappTemplates, "WhatsAppTemplateResponse"),
+        (Stream::Roles, "RoleRequestResponse"),
+        (Stream::Webhooks, "ListedWebhookResponse"),
+    ] {
+        let records = server.expected(s, b - Duration::days(3), b);
+        assert!(records.len() >= 3, "{s}");
+        for it in records {
+            v.assert_valid(name, &it);
+        }
+    }
+    // Errors follow ErrorResponse.
+    for p in [
+        "/dashboards/agent-metrics",
+        "/notifications/sent-results",
+        "/billing/whatsapp/billed-conversations?billingPeriod=12-2023",
+    ] {
+        let r = api(&server, p);
+        assert_eq!(r.status, 400, "{p}");
+        v.assert_valid("ErrorResponse", &r.json());
+    }
 }

@@ -7,14 +7,23 @@ use std::collections::HashSet;
 
 use crate::common::*;
 use botmaker_mock::{
-    canonical_timestamp, semantically_equal, MockConfig, MockServer, NextPageKey, Stream, StreamCounts, TimestampShape,
-    Variants,
+    canonical_timestamp, semantically_equal, ExtendedCounts, MockConfig, MockServer, NextPageKey, Stream, StreamCounts,
+    TimestampShape, Variants,
 };
-use chrono::Duration;
+use chrono::{DateTime, Datelike, Duration, Months, TimeZone, Utc};
 use serde_json::Value;
 
-const WINDOWED: [Stream; 4] = [Stream::Chats, Stream::Messages, Stream::Sessions, Stream::Calls];
-const PAGED: [Stream; 7] = [
+const WINDOWED: [Stream; 8] = [
+    Stream::Chats,
+    Stream::Messages,
+    Stream::Sessions,
+    Stream::Calls,
+    Stream::AgentMetrics,
+    Stream::AgentPerformance,
+    Stream::NotificationResults,
+    Stream::BilledConversations,
+];
+const PAGED: [Stream; 14] = [
     Stream::Chats,
     Stream::Messages,
     Stream::Sessions,
@@ -22,28 +31,68 @@ const PAGED: [Stream; 7] = [
     Stream::Contacts,
     Stream::Agents,
     Stream::Intents,
+    Stream::Campaigns,
+    Stream::Roles,
+    Stream::ContactsBlacklist,
+    Stream::AgentMetrics,
+    Stream::AgentPerformance,
+    Stream::NotificationResults,
+    Stream::BilledConversations,
 ];
 
-/// Several pages on every paginated endpoint, over a 20-day span (one window reads it all).
+/// A 20-day span (one window reads it all; the billing month read has at least half of it).
+fn configure(c: &mut MockConfig, variants: Variants) {
+    c.counts = StreamCounts::with_scale(1200).with(Stream::Agents, 450).with(Stream::Intents, 450);
+    c.extended_counts = ExtendedCounts::with_scale(1200);
+    c.span_days = 20;
+    c.variants = variants;
+}
+
 fn server_with(variants: Variants) -> MockServer {
+    start_with(|c| configure(c, variants))
+}
+
+/// [`server_with`], with several pages on every paginated endpoint.
+fn paged_server_with(variants: Variants) -> MockServer {
     start_with(|c| {
-        c.counts = StreamCounts::with_scale(1200).with(Stream::Agents, 450).with(Stream::Intents, 450);
-        c.span_days = 20;
-        c.variants = variants;
+        configure(c, variants);
+        for (s, n) in [
+            (Stream::Campaigns, 600),
+            (Stream::Roles, 120),
+            (Stream::ContactsBlacklist, 2_500),
+            (Stream::AgentMetrics, 10_001),
+            (Stream::AgentPerformance, 10_001),
+            (Stream::NotificationResults, 1_201),
+            (Stream::BilledConversations, 10_002),
+        ] {
+            c.set_count(s, n);
+        }
     })
+}
+
+/// The first day of the billing month read: the one holding the middle of the span.
+fn billing_month(server: &MockServer) -> DateTime<Utc> {
+    let mid = server.anchor() - Duration::days(10);
+    Utc.with_ymd_and_hms(mid.year(), mid.month(), 1, 0, 0, 0).unwrap()
 }
 
 /// The first page of a full read of `s`.
 fn full_read(server: &MockServer, s: Stream) -> String {
-    if WINDOWED.contains(&s) {
-        window_query(s, server.data_start(), server.anchor())
-    } else {
-        format!("/{}", s.name())
+    match s {
+        Stream::BilledConversations => format!("/{}?billingPeriod={}", s.path(), billing_month(server).format("%Y-%m")),
+        _ if WINDOWED.contains(&s) => window_query(s, server.data_start(), server.anchor()),
+        _ => format!("/{}", s.path()),
     }
 }
 
 fn canonical(server: &MockServer, s: Stream) -> Vec<Value> {
-    server.expected(s, server.data_start(), server.anchor())
+    match s {
+        Stream::BilledConversations => {
+            let month = billing_month(server);
+            server.expected(s, month, month.checked_add_months(Months::new(1)).unwrap())
+        }
+        _ => server.expected(s, server.data_start(), server.anchor()),
+    }
 }
 
 /// `served` is `canonical` record for record, compared semantically.
@@ -57,7 +106,7 @@ fn assert_same_records(s: Stream, served: &[Value], canonical: &[Value]) {
 #[test]
 fn empty_pages_mid_list_are_followed_to_every_record_once() {
     for every in [1, 3] {
-        let server = server_with(Variants { empty_pages_every: every, ..Variants::default() });
+        let server = paged_server_with(Variants { empty_pages_every: every, ..Variants::default() });
         for s in PAGED {
             let pages = walk_pages(&server, &full_read(&server, s));
             let empty_with_link = pages.iter().filter(|p| page_items(p).is_empty() && next_link(p).is_some()).count();
@@ -76,7 +125,7 @@ fn empty_pages_mid_list_are_followed_to_every_record_once() {
 #[test]
 fn next_page_key_can_be_renamed_for_all_or_one_endpoint() {
     for key in [NextPageKey::NextPageURL, NextPageKey::NextPageUrl] {
-        let server = server_with(Variants { next_page_key: key, ..Variants::default() });
+        let server = paged_server_with(Variants { next_page_key: key, ..Variants::default() });
         for s in PAGED {
             let pages = walk_pages(&server, &full_read(&server, s));
             assert!(pages.len() >= 3, "{s}");
@@ -126,8 +175,16 @@ fn numbers_as_strings_and_strings_as_numbers() {
     newest_first.reverse();
     assert_same_records(Stream::Tickets, &tickets, &newest_first[..tickets.len()]);
 
+    let roles = walk(&server, "/roles").0;
+    assert!(roles.iter().all(|r| r["slots"].is_string()));
+    assert_same_records(Stream::Roles, &roles, &server.expected_all(Stream::Roles));
+    let s = Stream::NotificationResults;
+    let results = walk(&server, &full_read(&server, s)).0;
+    assert!(results.iter().all(|r| r["details"]["sent"].is_string() && r["details"]["error"].is_string()));
+    assert_same_records(s, &results, &canonical(&server, s));
+
     let server = server_with(Variants { strings_as_numbers: true, ..Variants::default() });
-    for s in WINDOWED {
+    for s in [Stream::Chats, Stream::Messages, Stream::Sessions, Stream::Calls] {
         let served = walk(&server, &full_read(&server, s)).0;
         assert_same_records(s, &served, &canonical(&server, s));
         // Sessions nest the chat reference one level deeper.
@@ -149,6 +206,24 @@ fn numbers_as_strings_and_strings_as_numbers() {
     assert_eq!(whatsapp["number"], serde_json::json!(5_491_147_038_000i64));
     assert_eq!(whatsapp["wabaId"], serde_json::json!(104_857_600_123_456i64));
     assert_same_records(Stream::Channels, &channels, &server.expected_all(Stream::Channels));
+    // Agent-metric counters become numbers; "-" and "" (no value) stay strings.
+    let s = Stream::AgentMetrics;
+    let metrics = walk(&server, &full_read(&server, s)).0;
+    assert_same_records(s, &metrics, &canonical(&server, s));
+    let values: Vec<&Value> = metrics.iter().map(|m| &m["avgResponseTime"]).collect();
+    assert!(values.iter().any(|v| v.is_i64()) && values.iter().any(|v| **v == "-"), "{values:?}");
+    assert!(metrics.iter().any(|m| m.as_object().unwrap().values().any(|v| v == "")));
+    for s in [Stream::WhatsappAccounts, Stream::WhatsappTemplates, Stream::ContactsBlacklist, Stream::Variables] {
+        let served = walk(&server, &full_read(&server, s)).0;
+        assert_same_records(s, &served, &server.expected_all(s));
+    }
+    let accounts = walk(&server, "/whatsapp/accounts").0;
+    assert!(accounts.iter().all(|a| a["number"].is_i64() && a["wabaId"].is_i64()));
+    assert!(walk(&server, "/notifications/contacts-blacklist").0.iter().all(Value::is_i64));
+    let s = Stream::BilledConversations;
+    let billed = walk(&server, &full_read(&server, s)).0;
+    assert!(billed.iter().all(|b| b["phoneNumber"].is_i64() && b["userPhoneNumber"].is_i64()));
+    assert_same_records(s, &billed, &canonical(&server, s));
 }
 
 /// Every timestamp-looking value of a served record, by its JSON type.
@@ -156,11 +231,12 @@ fn time_values<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
     match v {
         Value::Object(o) => {
             for (k, x) in o {
-                let named_time =
-                    ["Time", "Datetime", "Since", "Date", "Ts", "timestamp"].iter().any(|w| k.ends_with(w))
-                        || k == "firstAnswer"
-                        || k == "resolveDate"
-                        || k == "lastStateModification";
+                // Agent-metric counters like `avgAttendingTime` are durations, not times.
+                let counter = k.starts_with("avg") || k.ends_with("ResponseTime");
+                let suffix = ["Time", "Datetime", "Since", "Date", "Ts", "timestamp"].iter().any(|w| k.ends_with(w));
+                let named =
+                    ["firstAnswer", "resolveDate", "lastStateModification", "start", "end", "checkin", "checkout"];
+                let named_time = (suffix && !counter) || named.contains(&k.as_str());
                 if named_time && !x.is_object() && !x.is_array() && x != "" {
                     out.push(x);
                 } else {
