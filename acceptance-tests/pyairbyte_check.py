@@ -94,11 +94,12 @@ def typed_fields(json_schema: dict) -> dict[str, str]:
 
 def emitted_values(executable: str, config: dict, catalog, wanted: dict[str, dict[str, str]]) -> dict:
     """Reads every stream in full straight from the connector; returns
-    {stream: {primary key: {field: value as emitted}}} for the fields in `wanted`."""
+    {stream: {primary key (a tuple of its fields): {field: value as emitted}}} for the fields in
+    `wanted`."""
     configured = {"streams": []}
     keys = {}
     for stream in catalog.streams:
-        keys[stream.name] = stream.source_defined_primary_key[0][0]
+        keys[stream.name] = [path[0] for path in stream.source_defined_primary_key]
         configured["streams"].append(
             {
                 "stream": json.loads(stream.model_dump_json(exclude_none=True)),
@@ -125,7 +126,8 @@ def emitted_values(executable: str, config: dict, catalog, wanted: dict[str, dic
                     continue
                 record = message["record"]
                 stream, data = record["stream"], record["data"]
-                values[stream][data.get(keys[stream])] = {f: data.get(f) for f in wanted.get(stream, {})}
+                key = tuple(data.get(k) for k in keys[stream])
+                values[stream][key] = {f: data.get(f) for f in wanted.get(stream, {})}
         if process.returncode != 0:
             raise RuntimeError(f"the connector's own full-refresh read exited with {process.returncode}")
     return values
@@ -163,8 +165,9 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                 f"WHERE table_schema = '{schema}' AND table_name = '{table}'"
             )
         }
-        key = stream.source_defined_primary_key[0][0]
-        key_column = LowerCaseNormalizer.normalize(key)
+        key = ", ".join(path[0] for path in stream.source_defined_primary_key)
+        key_columns = [LowerCaseNormalizer.normalize(path[0]) for path in stream.source_defined_primary_key]
+        key_select = ", ".join(f'"{c}" AS k{i}' for i, c in enumerate(key_columns))
         for field, kind in fields.items():
             column = LowerCaseNormalizer.normalize(field)
             sql_type = column_types.get(column)
@@ -178,8 +181,8 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                 bad.append(f"an integer field landed as {sql_type}")
             else:
                 landed = {
-                    row["k"]: row["v"]
-                    for row in cache.run_sql_query(f'SELECT "{key_column}" AS k, "{column}" AS v FROM {schema}.{table}')
+                    tuple(row[f"k{i}"] for i in range(len(key_columns))): row["v"]
+                    for row in cache.run_sql_query(f'SELECT {key_select}, "{column}" AS v FROM {schema}.{table}')
                 }
                 for pk, source in emitted.get(stream.name, {}).items():
                     value = source.get(field)
@@ -199,7 +202,8 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                     if not ok:
                         mismatched += 1
                         if mismatched <= 3:
-                            bad.append(f"{key}={pk!r}: emitted {value!r}, cache holds {got!r}")
+                            shown = pk[0] if len(pk) == 1 else pk
+                            bad.append(f"{key}={shown!r}: emitted {value!r}, cache holds {got!r}")
                 if mismatched > 3:
                     bad.append(f"... {mismatched - 3} more of {compared} values differ")
             verdict = "ok" if not bad else "MISMATCH"
@@ -276,6 +280,7 @@ def main() -> int:
         "start_date": args.start_date,
         "api_url": args.api_url,
         "long_term_search": True,
+        "include_bi_dashboards": True,
     }
     if args.pip_url:
         try:

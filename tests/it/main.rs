@@ -9,6 +9,7 @@ mod docs_page;
 mod hostile;
 mod incremental;
 mod metadata;
+mod new_streams;
 mod pyproject;
 mod read;
 mod resilience;
