@@ -126,7 +126,7 @@ def emitted_values(executable: str, config: dict, catalog, wanted: dict[str, dic
                     continue
                 record = message["record"]
                 stream, data = record["stream"], record["data"]
-                key = tuple(data.get(k) for k in keys[stream])
+                key = tuple(key_part(data.get(k)) for k in keys[stream])
                 values[stream][key] = {f: data.get(f) for f in wanted.get(stream, {})}
         if process.returncode != 0:
             raise RuntimeError(f"the connector's own full-refresh read exited with {process.returncode}")
@@ -142,6 +142,15 @@ def parse_emitted_timestamp(value: object) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo is not None else None
+
+
+def key_part(value: object) -> object:
+    """A primary-key value in a form both sides share: DuckDB gives a date-time key (agent_performance's
+    `checkin`) back as a datetime, the connector emitted it as RFC 3339 text."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    parsed = parse_emitted_timestamp(value)
+    return parsed.astimezone(timezone.utc) if parsed is not None else value
 
 
 def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[str, str]]) -> list[str]:
@@ -181,7 +190,7 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                 bad.append(f"an integer field landed as {sql_type}")
             else:
                 landed = {
-                    tuple(row[f"k{i}"] for i in range(len(key_columns))): row["v"]
+                    tuple(key_part(row[f"k{i}"]) for i in range(len(key_columns))): row["v"]
                     for row in cache.run_sql_query(f'SELECT {key_select}, "{column}" AS v FROM {schema}.{table}')
                 }
                 for pk, source in emitted.get(stream.name, {}).items():

@@ -85,12 +85,12 @@ pub(crate) async fn read_months(ctx: Arc<StreamCtx>, coverage: Coverage, period_
     let parts = plan_months(&coverage, ctx.now);
     let open = parts.iter().filter(|p| !p.closed).count();
     if open > 0 {
+        let (what, it) = if open == 1 { ("the current month is", "it") } else { ("these months are", "them") };
         ctx.out.log(
             LogLevel::Info,
             format!(
-                "{}: {} not closed yet ({}): read but not checkpointed, so the next sync reads it again.",
+                "{}: {what} not closed yet ({}): read but not checkpointed, so the next sync reads {it} again.",
                 ctx.def.name,
-                if open == 1 { "the current month is" } else { "these months are" },
                 parts.iter().filter(|p| !p.closed).map(MonthPart::period).collect::<Vec<_>>().join(", ")
             ),
         );
