@@ -15,7 +15,10 @@
 #   BENCH_SPEC_RUNS     runs of `spec`                        (default 200; --quick: 50)
 #   BENCH_SEED          mock seed                             (default 42)
 #   BENCH_CPU_CONNECTOR_ENV  extra environment for the connector in CPU mode
-#   BENCH_CONNECTOR_BIN      another connector binary to measure (e.g. the image's static build)
+#   BENCH_BEFORE_BIN    a previous build of the connector, run beside it in CPU mode for a
+#                       before/after table (CPU per record, peak RSS)
+#   BENCH_CONNECTOR_BIN      another connector binary to measure (default: the image's static
+#                       musl build, target/x86_64-unknown-linux-musl/release/source-botmaker)
 #                       (default SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off: see README, "Caveats")
 #   BENCH_OUT           results file (default bench/results/latest.md)
 #
@@ -82,17 +85,30 @@ if want spec && ! command -v hyperfine >/dev/null && command -v apt-get >/dev/nu
 fi
 command -v curl >/dev/null || die "curl is required"
 
+# The connector measured is the one the image ships: the static (musl) release build.
+musl_target=x86_64-unknown-linux-musl
+static_bin="$target/$musl_target/release/source-botmaker"
 if [ "$build" = 1 ]; then
   log "building release binaries (a cold build takes a few minutes)"
+  if [ -z "${BENCH_CONNECTOR_BIN:-}" ]; then
+    if ! command -v musl-gcc >/dev/null && command -v apt-get >/dev/null; then
+      { apt-get install -y -qq musl-tools || { apt-get update -qq && apt-get install -y -qq musl-tools; }; } >/dev/null 2>&1 || true
+    fi
+    rustup target list --installed 2>/dev/null | grep -qx "$musl_target" || rustup target add "$musl_target" >/dev/null
+    (cd "$root" && CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked -p source-botmaker --target "$musl_target")
+  fi
   (cd "$root" && cargo build --release --locked -p source-botmaker -p botmaker-mock)
   (cd "$here" && cargo build --release --locked --target-dir "$target")
 fi
-for b in source-botmaker botmaker-mock raw-fetch bench-tool; do
+for b in botmaker-mock raw-fetch bench-tool; do
   [ -x "$bin/$b" ] || die "$bin/$b is missing (run without --no-build)"
 done
+conn_bin="${BENCH_CONNECTOR_BIN:-$static_bin}"
+before_bin="${BENCH_BEFORE_BIN:-}"
+[ -z "$before_bin" ] || [ -x "$before_bin" ] || die "BENCH_BEFORE_BIN=$before_bin is not an executable"
+[ -x "$conn_bin" ] || die "$conn_bin is missing (run without --no-build, or set BENCH_CONNECTOR_BIN)"
 # --perf: the release binaries are stripped, so profile copies built with symbols and line
 # tables (same optimisation, LTO and codegen units) in a target directory of their own.
-conn_bin="${BENCH_CONNECTOR_BIN:-$bin/source-botmaker}"
 raw_bin="$bin/raw-fetch"
 if [ "$perf" = 1 ]; then
   command -v perf >/dev/null || {
@@ -232,11 +248,47 @@ add_row() { results+=("$1|$2|$3"); }
 details=""      # markdown detail sections
 add_detail() { details+="$1"$'\n'; }
 
+# run_connector_reps BIN TAG: BENCH_REPEAT runs of a connector binary against fresh mocks for the
+# current scale (globals name, mix), keeping the fastest run's files as $runs_dir/$name.TAG.*
+# and setting best_wall, best_mock_cpu, best_load and best_status.
+run_connector_reps() {
+  local prog="$1" tag="$2" rep load m0 t0 t1 m1 wall rep_status f
+  best_wall=""
+  for rep in $(seq 1 "$repeat"); do
+    # shellcheck disable=SC2086
+    start_mock "$name.$tag$rep" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
+    write_config "$runs_dir/$name.config.json" "$mock_url"
+    log "  $tag: $prog read (all streams, stdout counted through a pipe)${repeat_label:+, run $rep of $repeat}"
+    load="$(load_now)"
+    m0="$(mock_cpu)"; t0="$(now_s)"
+    set +e
+    # shellcheck disable=SC2046,SC2086
+    /usr/bin/time -v -o "$runs_dir/$name.$tag.$rep.time" env $cpu_env $(perf_wrap "$name.$tag") "$prog" read \
+      --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
+      2>"$runs_dir/$name.$tag.$rep.err" | "$bin/bench-tool" count >"$runs_dir/$name.$tag.$rep.count" 2>"$runs_dir/$name.count.$rep.err"
+    rep_status=("${PIPESTATUS[@]}")
+    set -e
+    t1="$(now_s)"; m1="$(mock_cpu)"
+    wall="$(fsub "$t1" "$t0")"
+    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.$tag.$rep.summary.json"
+    curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.$rep.json"
+    stop_mock
+    [ "${rep_status[0]}" = 0 ] || echo "run.sh: WARNING: $prog exited with ${rep_status[0]} (see $runs_dir/$name.$tag.$rep.err)" >&2
+    if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+      best_wall="$wall"; best_mock_cpu="$(fsub "$m1" "$m0")"; best_load="$load"; best_status=("${rep_status[@]}")
+      for f in time err count summary.json; do cp "$runs_dir/$name.$tag.$rep.$f" "$runs_dir/$name.$tag.$f"; done
+      cp "$runs_dir/$name.count.$rep.err" "$runs_dir/$name.count.err"
+      cp "$runs_dir/$name.counts.after.$rep.json" "$runs_dir/$name.counts.after.json"
+    fi
+  done
+}
+
 # ---------------------------------------------------------------- (a) CPU-bound
 
 if want cpu; then
   cpu_rows=""
-  declare -A rss_by_scale=()
+  before_rows=""
+  declare -A rss_by_scale=() before_cpu_by_scale=() before_rss_by_scale=() conn_cpu_by_scale=()
   count_problems=""
   for n in $scales; do
     name="cpu-$n"
@@ -271,34 +323,20 @@ if want cpu; then
       fi
     done
 
-    conn_wall=""
-    for rep in $(seq 1 "$repeat"); do
-      # shellcheck disable=SC2086
-      start_mock "$name.c$rep" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
-      write_config "$runs_dir/$name.config.json" "$mock_url"
-      log "  connector: source-botmaker read (all nine streams, stdout counted through a pipe)${repeat_label:+, run $rep of $repeat}"
-      load="$(load_now)"
-      m0="$(mock_cpu)"; t0="$(now_s)"
-      set +e
-      # shellcheck disable=SC2046,SC2086
-      /usr/bin/time -v -o "$runs_dir/$name.conn.$rep.time" env $cpu_env $(perf_wrap "$name.conn") "$conn_bin" read \
-        --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
-        2>"$runs_dir/$name.conn.$rep.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.$rep.count" 2>"$runs_dir/$name.count.$rep.err"
-      rep_status=("${PIPESTATUS[@]}")
-      set -e
-      t1="$(now_s)"; m1="$(mock_cpu)"
-      wall="$(fsub "$t1" "$t0")"
-      curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.conn.$rep.summary.json"
-      curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.$rep.json"
-      stop_mock
-      [ "${rep_status[0]}" = 0 ] || echo "run.sh: WARNING: the connector exited with ${rep_status[0]} (see $runs_dir/$name.conn.$rep.err)" >&2
-      if [ -z "$conn_wall" ] || awk -v a="$wall" -v b="$conn_wall" 'BEGIN { exit !(a < b) }'; then
-        conn_wall="$wall"; conn_mock_cpu="$(fsub "$m1" "$m0")"; conn_load="$load"; status=("${rep_status[@]}")
-        for f in time err count summary.json; do cp "$runs_dir/$name.conn.$rep.$f" "$runs_dir/$name.conn.$f"; done
-        cp "$runs_dir/$name.count.$rep.err" "$runs_dir/$name.count.err"
-        cp "$runs_dir/$name.counts.after.$rep.json" "$runs_dir/$name.counts.after.json"
-      fi
-    done
+    run_connector_reps "$conn_bin" conn
+    conn_wall="$best_wall"; conn_mock_cpu="$best_mock_cpu"; conn_load="$best_load"; status=("${best_status[@]}")
+    if [ -n "$before_bin" ]; then
+      # The previous build, against the same data, for the before/after comparison.
+      cp "$runs_dir/$name.counts.after.json" "$runs_dir/$name.counts.after.conn.json"
+      run_connector_reps "$before_bin" before
+      cp "$runs_dir/$name.counts.after.conn.json" "$runs_dir/$name.counts.after.json"
+      before_records="$(kv "$runs_dir/$name.before.count" records)"
+      before_cpu="$(awk -v a="$(tv_user "$runs_dir/$name.before.time")" -v b="$(tv_sys "$runs_dir/$name.before.time")" 'BEGIN { printf "%.2f", a + b }')"
+      before_rss="$(tv_rss_kb "$runs_dir/$name.before.time")"
+      before_rows+="| ~$n | $before_records | $best_wall | $before_cpu | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(mb "$before_rss") |"$'\n'
+      before_cpu_by_scale[$n]="$before_cpu/$before_records"
+      before_rss_by_scale[$n]="$before_rss"
+    fi
     "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.conn.summary.json" \
       >"$runs_dir/$name.conn.limits"
 
@@ -325,6 +363,7 @@ if want cpu; then
     [ "${status[0]}" = 0 ] || counts_ok="exit ${status[0]}; $counts_ok"
     [ "$counts_ok" = ok ] || count_problems="$count_problems ~$n: $counts_ok;"
     rss_by_scale[$n]="$conn_rss"
+    conn_cpu_by_scale[$n]="$conn_cpu/$conn_records"
     perf_top "$name.raw"
     perf_top "$name.conn"
 
@@ -356,8 +395,19 @@ if want cpu; then
   first_scale="$(echo "$scales" | awk '{print $1}')"; last_scale="$(echo "$scales" | awk '{print $NF}')"
   add_row "CPU: connector peak RSS ≤ 15 MB at every scale" "max $(mb "$max_rss") MB (${rss_list%,} )" \
     "$(awk -v k="$max_rss" 'BEGIN { print (k <= 15 * 1024) ? "PASS" : "MISS" }')"
-  add_row "CPU: peak RSS flat (within 2 MB) from ~$first_scale to ~$last_scale records" \
-    "spread $(mb $((max_rss - min_rss))) MB" "$(awk -v d=$((max_rss - min_rss)) 'BEGIN { print (d <= 2 * 1024) ? "PASS" : "MISS" }')"
+  first_rss="${rss_by_scale[$first_scale]}"; last_rss="${rss_by_scale[$last_scale]}"
+  add_row "CPU: peak RSS at ~$last_scale records no more than 4 MB above ~$first_scale" \
+    "$(mb "$last_rss") MB vs $(mb "$first_rss") MB (+$(mb $((last_rss - first_rss))) MB)" \
+    "$(awk -v d=$((last_rss - first_rss)) 'BEGIN { print (d <= 4 * 1024) ? "PASS" : "MISS" }')"
+  if [ -n "$before_bin" ]; then
+    for n in $scales; do
+      IFS=/ read -r bc br <<<"${before_cpu_by_scale[$n]}"
+      IFS=/ read -r cc cr <<<"${conn_cpu_by_scale[$n]}"
+      add_row "CPU ~$n records: CPU per record within 10 % of the previous build" \
+        "$(awk -v c="$cc" -v r="$cr" 'BEGIN { printf "%.2f", c / r * 1e6 }') vs $(awk -v c="$bc" -v r="$br" 'BEGIN { printf "%.2f", c / r * 1e6 }') µs/record ($(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" 'BEGIN { printf "%+.0f%%", ((c / r) / (b / s) - 1) * 100 }')); peak RSS $(mb "${rss_by_scale[$n]}") vs $(mb "${before_rss_by_scale[$n]}") MB" \
+        "$(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" 'BEGIN { print ((c / r) <= 1.10 * (b / s)) ? "PASS" : "MISS" }')"
+    done
+  fi
   add_row "(check) CPU: connector emitted exactly the mock's records, exit 0" \
     "${count_problems:-every stream equal at every scale}" "$([ -z "$count_problems" ] && echo PASS || echo FAIL)"
 
@@ -372,6 +422,14 @@ if want cpu; then
   add_detail ""
   add_detail "$(grep '^|' "$runs_dir/cpu-$last_scale.conn.limits")"
   add_detail ""
+  if [ -n "$before_bin" ]; then
+    add_detail "Previous build (\`BENCH_BEFORE_BIN\`), same data and settings, fastest of its runs:"
+    add_detail ""
+    add_detail "| scale | records | wall s | CPU s (user+sys) | CPU µs per record | peak RSS MB |"
+    add_detail "|---|---:|---:|---:|---:|---:|"
+    add_detail "${before_rows%$'\n'}"
+    add_detail ""
+  fi
 fi
 
 # ---------------------------------------------------------------- (b) rate-limit-bound
@@ -391,7 +449,7 @@ if want rate; then
   echo "   rate-limit ceiling: $(echo "$pre" | sed -n 's/^ceiling_s=//p') s ($(echo "$pre" | sed -n 's/^ceiling_stream=//p')); running the connector..." >&2
   m0="$(mock_cpu)"; t0="$(now_s)"
   set +e
-  /usr/bin/time -v -o "$runs_dir/$name.conn.time" "$bin/source-botmaker" read \
+  /usr/bin/time -v -o "$runs_dir/$name.conn.time" "$conn_bin" read \
     --config "$runs_dir/$name.config.json" --catalog "$root/catalog/configured_catalog.json" \
     2>"$runs_dir/$name.conn.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.count" 2>"$runs_dir/$name.count.err"
   status=("${PIPESTATUS[@]}")
@@ -437,12 +495,12 @@ if want spec; then
   log "spec cold start ($spec_runs runs)"
   if command -v hyperfine >/dev/null; then
     hyperfine -N --warmup 10 --runs "$spec_runs" --export-json "$runs_dir/spec.json" \
-      "$bin/source-botmaker spec" >"$runs_dir/spec.hyperfine.txt" 2>&1 || die "hyperfine failed: $(tail -5 "$runs_dir/spec.hyperfine.txt")"
+      "$conn_bin spec" >"$runs_dir/spec.hyperfine.txt" 2>&1 || die "hyperfine failed: $(tail -5 "$runs_dir/spec.hyperfine.txt")"
     spec_mean="$(grep -o '"mean": *[0-9.e-]*' "$runs_dir/spec.json" | head -1 | awk -F: '{ printf "%.2f", $2 * 1000 }')"
     spec_min="$(grep -o '"min": *[0-9.e-]*' "$runs_dir/spec.json" | head -1 | awk -F: '{ printf "%.2f", $2 * 1000 }')"
     how="hyperfine -N, $spec_runs runs"
   else
-    "$bin/bench-tool" spawn-time --runs "$spec_runs" -- "$bin/source-botmaker" spec >"$runs_dir/spec.loop.txt"
+    "$bin/bench-tool" spawn-time --runs "$spec_runs" -- "$conn_bin" spec >"$runs_dir/spec.loop.txt"
     spec_mean="$(kv "$runs_dir/spec.loop.txt" mean_ms | awk '{ printf "%.2f", $1 }')"
     spec_min="$(kv "$runs_dir/spec.loop.txt" min_ms | awk '{ printf "%.2f", $1 }')"
     how="spawn loop, $spec_runs runs"

@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::input::shorten;
+use crate::protocol::input::shorten;
 use crate::protocol::redact::register_secret;
 
 /// Where Botmaker's API v2.0 lives.
@@ -245,7 +245,7 @@ impl Config {
             Some(other @ (Value::Number(_) | Value::Bool(_))) => register_secret(&other.to_string()),
             _ => {}
         }
-        let spec: ConfigSpec = crate::input::from_value_at(value, &subject)?;
+        let spec: ConfigSpec = crate::protocol::input::from_value_at(value, &subject)?;
         let field_error = |field: &str, what: String| Error::config(format!("{subject}: `{field}` {what}"));
 
         let token = spec.access_token.expose().trim();

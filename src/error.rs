@@ -72,3 +72,22 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// How a command that ran to its end went. Both mean exit code 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything asked for was done.
+    Done,
+    /// `check` found a problem and reported it as a FAILED connection status, which the
+    /// protocol wants with exit code 0.
+    CheckFailed,
+}
+
+/// Why a command did not run to its end.
+#[derive(Debug)]
+pub enum Failure {
+    /// To be reported as a TRACE ERROR (exit code 1).
+    Error(Error),
+    /// stdout could not be written; there is nowhere left to report anything but stderr.
+    Stdout(std::io::Error),
+}

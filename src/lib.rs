@@ -15,12 +15,10 @@ mod config;
 pub mod error;
 mod escape;
 mod http;
-mod input;
 pub mod protocol;
 mod read;
 mod schema;
 mod settings;
-mod state;
 mod streams;
 mod time;
 
@@ -34,30 +32,13 @@ use std::sync::{Arc, Mutex};
 use cli::Command;
 use config::Config;
 use error::{Error, FailureType};
+pub use error::{Failure, Outcome};
 use http::{ApiClient, Origin, Signal};
 use protocol::catalog::ConfiguredCatalog;
+use protocol::input;
+use protocol::state::InputState;
 use protocol::{LogLevel, MessageWriter};
 pub use settings::Settings;
-use state::InputState;
-
-/// How a command that ran to its end went. Both mean exit code 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Everything asked for was done.
-    Done,
-    /// `check` found a problem and reported it as a FAILED connection status, which the
-    /// protocol wants with exit code 0.
-    CheckFailed,
-}
-
-/// Why a command did not run to its end.
-#[derive(Debug)]
-pub enum Failure {
-    /// To be reported as a TRACE ERROR (exit code 1).
-    Error(Error),
-    /// stdout could not be written; there is nowhere left to report anything but stderr.
-    Stdout(std::io::Error),
-}
 
 /// Runs `command`, writing Airbyte messages to `out` (flushed before returning).
 pub fn run<W: Write + Send>(

@@ -4,16 +4,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::http::retry::RetryPolicy;
+/// The longest retry budget (and request timeout) the environment can set: a day.
+const MAX_RETRY_BUDGET_SECS: u64 = 24 * 3600;
 
 /// How the connector behaves apart from the config: production defaults, which tests and
 /// benchmarks adjust through environment variables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Limit for a response's headers, and separately for its body
-    /// (`SOURCE_BOTMAKER_REQUEST_TIMEOUT_SECS`, default 120).
+    /// (`SOURCE_BOTMAKER_REQUEST_TIMEOUT_SECS`, default 120, at most a day).
     pub request_timeout: Duration,
-    /// Retry timing (`SOURCE_BOTMAKER_RETRY_INITIAL_MS`, `SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS`).
+    /// Retry timing (`SOURCE_BOTMAKER_RETRY_INITIAL_MS`, at most the 60 s longest delay;
+    /// `SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS`, at most a day).
     pub retry: RetryPolicy,
     /// Whether requests are paced at each endpoint's documented rate limit. Only benchmarks
     /// against a mock without limits turn this off (`SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off`).
@@ -47,17 +49,20 @@ impl Settings {
     }
 
     fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Settings {
+        // Waits and budgets are capped where a clock could not add them (a `Retry-After` of
+        // millennia inside a budget of millennia) and where no sync would want more.
         let number = |name: &str| var(name).and_then(|v| v.trim().parse::<u64>().ok());
         let mut settings = Settings::default();
         if let Some(secs) = number("SOURCE_BOTMAKER_REQUEST_TIMEOUT_SECS") {
-            settings.request_timeout = Duration::from_secs(secs.max(1));
+            settings.request_timeout = Duration::from_secs(secs.clamp(1, MAX_RETRY_BUDGET_SECS));
         }
         if let Some(ms) = number("SOURCE_BOTMAKER_RETRY_INITIAL_MS") {
-            settings.retry.initial = Duration::from_millis(ms.max(1));
-            settings.retry.max_interval = settings.retry.max_interval.min(settings.retry.initial * 64);
+            let longest = settings.retry.max_interval;
+            settings.retry.initial = Duration::from_millis(ms.max(1)).min(longest);
+            settings.retry.max_interval = longest.min(settings.retry.initial * 64);
         }
         if let Some(secs) = number("SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS") {
-            settings.retry.max_elapsed = Duration::from_secs(secs);
+            settings.retry.max_elapsed = Duration::from_secs(secs.min(MAX_RETRY_BUDGET_SECS));
         }
         if let Some(bytes) = number("SOURCE_BOTMAKER_MAX_BODY_BYTES") {
             settings.max_body_bytes = bytes.max(1024);
@@ -75,6 +80,27 @@ impl Settings {
         settings.retry.max_elapsed = settings.retry.max_elapsed.min(Duration::from_secs(20));
         settings.progress = false;
         settings
+    }
+}
+
+/// Retry timing. The defaults suit production; tests shorten them through `Settings`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// First delay before jitter.
+    pub initial: Duration,
+    /// Longest single delay.
+    pub max_interval: Duration,
+    /// Give up once a request has been failing for this long.
+    pub max_elapsed: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            initial: Duration::from_secs(1),
+            max_interval: Duration::from_secs(60),
+            max_elapsed: Duration::from_secs(15 * 60),
+        }
     }
 }
 
@@ -104,5 +130,15 @@ mod tests {
         assert_eq!(s.request_timeout, Settings::default().request_timeout);
         assert!(s.client_rate_limits);
         assert_eq!(Settings::default().for_check().retry.max_elapsed, Duration::from_secs(20));
+    }
+
+    #[test]
+    fn times_beyond_any_clock_are_capped_not_a_panic() {
+        let huge = u64::MAX.to_string();
+        let s = Settings::from_lookup(|n| n.starts_with("SOURCE_BOTMAKER_R").then(|| huge.clone()));
+        assert_eq!(s.request_timeout, Duration::from_secs(24 * 3600));
+        assert_eq!(s.retry.initial, Duration::from_secs(60));
+        assert_eq!(s.retry.max_interval, Duration::from_secs(60));
+        assert_eq!(s.retry.max_elapsed, Duration::from_secs(24 * 3600));
     }
 }

@@ -444,7 +444,7 @@ impl FaultConfig {
 
 /// A deliberate misbehaviour of one endpoint, set at runtime with
 /// [`crate::MockServer::set_scenario`]. Paging scenarios only affect endpoints paginated with
-/// `nextPage` (all but /channels and /tickets).
+/// `nextPage` (not /tickets or the endpoints answering one whole list).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scenario {
     /// `nextPage` always points at the page just served: same items, forever.

@@ -6,7 +6,8 @@
 //! lazily from `(seed, stream, index)` — a million records cost almost no memory — and runtime
 //! changes (added records, touched chats, finished sessions) live in a small overlay. The
 //! ground-truth methods ([`MockServer::expected`] and friends) return exactly the JSON the
-//! server would send. See `mock/README.md` for the behaviour and its deliberate quirks.
+//! server sends with every [`Variants`] switch off (the other readings of Botmaker's docs it can
+//! serve instead). See `mock/README.md` for the behaviour and its deliberate quirks.
 
 mod api;
 mod compare;

@@ -50,8 +50,11 @@ pub(crate) enum Verdict {
     },
     /// Botmaker wants `long-term-search=true` on a request sent without it.
     LongTermSearchRequired(Error),
-    /// Botmaker refused a link it had handed out.
-    StaleLink(Error),
+    /// Botmaker refused a link it had handed out; `answer` is what it said ("HTTP 400: …").
+    StaleLink {
+        error: Error,
+        answer: String,
+    },
     Fatal(Error),
 }
 
@@ -88,10 +91,15 @@ pub(crate) fn classify(call: &Call<'_>, answer: &Answer<'_>, base: &Url) -> Verd
         401 | 403 => Verdict::Fatal(Error::config(format!(
             "Botmaker rejected the access token (HTTP {code} on {what}): regenerate it in Botmaker under Configuration → Integrations → API and update the source's access_token."
         ))),
-        400 | 404 | 410 if call.origin == Origin::Link => Verdict::StaleLink(Error::system(format!(
-            "Botmaker refused the next page of stream '{stream}' (HTTP {code}: {}), an address it had returned itself. Retry the sync later; if it persists, report it to Botmaker support.",
-            api_message.as_deref().unwrap_or("no details").trim_end_matches('.')
-        ))),
+        400 | 404 | 410 if call.origin == Origin::Link => {
+            let answer = format!("HTTP {code}: {}", api_message.as_deref().unwrap_or("no details").trim_end_matches('.'));
+            Verdict::StaleLink {
+                error: Error::system(format!(
+                    "Botmaker refused the next page of stream '{stream}' ({answer}), an address it had returned itself. Retry the sync later; if it persists, report it to Botmaker support."
+                )),
+                answer,
+            }
+        }
         400 => {
             let detail = api_message.unwrap_or_else(|| format!("no details; the body starts with {}", excerpt(answer.body)));
             let detail = detail.trim_end_matches('.');
@@ -196,6 +204,16 @@ pub(crate) fn describe_transport_error(e: &reqwest::Error) -> String {
     }
 }
 
+/// "64 MiB", "16 KiB", "1500 bytes": exact, in the largest unit that divides it.
+pub(crate) fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        0 => "0 bytes".into(),
+        b if b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
 /// "3 min 5 s", "12.0 s".
 pub(crate) fn human_duration(d: Duration) -> String {
     let secs = d.as_secs();
@@ -227,6 +245,14 @@ mod tests {
         let body = serde_json::json!({"errors": [{"type": "X", "message": "m".repeat(20_000_000 / 1000)}]});
         let text = api_error_text(body.to_string().as_bytes()).unwrap();
         assert!(text.chars().count() <= API_MESSAGE + 1, "{}", text.len());
+    }
+
+    #[test]
+    fn sizes_are_exact() {
+        assert_eq!(human_bytes(64 << 20), "64 MiB");
+        assert_eq!(human_bytes(8 << 10), "8 KiB");
+        assert_eq!(human_bytes(1500), "1500 bytes");
+        assert_eq!(human_bytes((1 << 20) + 1), "1048577 bytes");
     }
 
     #[test]

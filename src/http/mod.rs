@@ -23,8 +23,13 @@ use crate::config::{is_loopback, Config};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 pub(crate) use classify::Origin;
-use classify::{classify, describe_origin, describe_transport_error, excerpt, human_duration, Answer, Call, Verdict};
+use classify::{
+    classify, describe_origin, describe_transport_error, excerpt, human_bytes, human_duration, Answer, Call, Verdict,
+};
 use rate_limit::RateLimiter;
+
+/// Redirects within api_url's host followed for one request.
+const MAX_REDIRECTS: usize = 5;
 
 /// A wait for the rate limit longer than this is reported to the platform.
 const LONG_WAIT: Duration = Duration::from_secs(5);
@@ -57,15 +62,19 @@ pub(crate) struct PagePermit(#[allow(dead_code)] OwnedSemaphorePermit);
 pub(crate) enum Failed {
     /// Botmaker wants `long-term-search=true` on a request sent without it.
     LongTermSearchRequired(Error),
-    /// Botmaker refused a link it had handed out (or a saved one).
-    StaleLink(Error),
+    /// Botmaker refused a link it had handed out (or a saved one); `answer` is what it said
+    /// ("HTTP 400: …").
+    StaleLink {
+        error: Error,
+        answer: String,
+    },
     Other(Error),
 }
 
 impl From<Failed> for Error {
     fn from(f: Failed) -> Error {
         match f {
-            Failed::LongTermSearchRequired(e) | Failed::StaleLink(e) | Failed::Other(e) => e,
+            Failed::LongTermSearchRequired(e) | Failed::StaleLink { error: e, .. } | Failed::Other(e) => e,
         }
     }
 }
@@ -92,8 +101,9 @@ impl ApiClient {
         let redirect = reqwest::redirect::Policy::custom(move |attempt| {
             if attempt.previous().contains(attempt.url()) {
                 attempt.error("a redirect loop")
-            } else if attempt.previous().len() >= 5 {
-                attempt.error("more than 5 redirects")
+            } else if attempt.previous().len() > MAX_REDIRECTS {
+                // `previous` starts with the first URL, so this is redirect number `len()`.
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if attempt.url().origin() != origin {
                 // The token header would follow the request elsewhere.
                 attempt.stop()
@@ -198,7 +208,7 @@ impl Endpoint {
         let long_term_search = url.query_pairs().any(|(k, v)| k == "long-term-search" && v == "true");
         let call = Call { stream: self.stream, url, what: &what, origin, long_term_search };
         let policy = self.client.settings.retry;
-        let mut delays = policy.delays();
+        let mut delays = retry::delays(&policy);
         let started = Instant::now();
         let mut attempts = 0u32;
         let mut same_bad_body = (String::new(), 0u32);
@@ -213,7 +223,9 @@ impl Endpoint {
                 }
                 Attempt::Failed(Verdict::Fatal(e)) => return Err(Failed::Other(e.with_internal(what))),
                 Attempt::Failed(Verdict::LongTermSearchRequired(e)) => return Err(Failed::LongTermSearchRequired(e)),
-                Attempt::Failed(Verdict::StaleLink(e)) => return Err(Failed::StaleLink(e)),
+                Attempt::Failed(Verdict::StaleLink { error, answer }) => {
+                    return Err(Failed::StaleLink { error, answer })
+                }
                 Attempt::BadBody(why) => {
                     if same_bad_body.0 == why {
                         same_bad_body.1 += 1;
@@ -313,10 +325,10 @@ impl Endpoint {
             Ok(Ok(body)) => body,
             Ok(Err(BodyError::TooLarge)) => {
                 return Attempt::Failed(Verdict::Fatal(Error::transient(format!(
-                    "{} for stream '{}' answered with a body larger than {} MiB, the most a page may hold (SOURCE_BOTMAKER_MAX_BODY_BYTES), so the request was abandoned. Botmaker's pages are about a megabyte; check api_url and any proxy in between.",
+                    "{} for stream '{}' answered with a body larger than {}, the most a page may hold (SOURCE_BOTMAKER_MAX_BODY_BYTES), so the request was abandoned. Botmaker's pages are about a megabyte; check api_url and any proxy in between.",
                     call.what,
                     call.stream,
-                    limit >> 20
+                    human_bytes(limit)
                 ))))
             }
             Ok(Err(BodyError::Transport(e))) => {
@@ -360,12 +372,12 @@ async fn read_body(mut response: reqwest::Response, limit: u64) -> std::result::
     Ok(body)
 }
 
-fn redirect_problem(e: &reqwest::Error) -> &'static str {
+fn redirect_problem(e: &reqwest::Error) -> String {
     let text = format!("{e:?}");
     if text.contains("redirect loop") {
-        "a loop"
+        "a loop".into()
     } else {
-        "a chain of more than 5 redirects"
+        format!("a chain of more than {MAX_REDIRECTS} redirects")
     }
 }
 
@@ -384,4 +396,49 @@ fn extra_root_certificates(settings: &Settings) -> Result<Vec<reqwest::Certifica
     })?;
     reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| Error::config(format!("SSL_CERT_FILE '{}' does not hold PEM certificates: {e}.", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// An endpoint paced at tickets' 60 per minute, recording its signals.
+    fn tickets_endpoint() -> (Endpoint, Arc<Mutex<Vec<Signal>>>) {
+        let config = Config::from_value(
+            serde_json::json!({"access_token": "tok-123456", "start_date": "2024-01-01", "api_url": "http://127.0.0.1:9/v2.0"}),
+            "config.json",
+        )
+        .unwrap();
+        let client = ApiClient::new(&config, &Settings::default()).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let signal: SignalFn = Arc::new(move |s| sink.lock().unwrap().push(s));
+        (client.endpoint("tickets", "/tickets", (60, Duration::from_secs(60)), signal), seen)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_wait_for_the_endpoints_own_limit_is_reported_and_a_short_one_is_not() {
+        let (endpoint, seen) = tickets_endpoint();
+        let limiter = endpoint.limiter.as_ref().unwrap();
+        // Held off (as after a 429 with a long Retry-After on another request of the endpoint).
+        let start = Instant::now();
+        limiter.hold_off(start + Duration::from_secs(8));
+        let wall = SystemTime::now();
+        endpoint.wait_for_turn().await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(8));
+        let signals = std::mem::take(&mut *seen.lock().unwrap());
+        match signals.as_slice() {
+            [Signal::RateLimited { until }, Signal::Resumed] => {
+                let ahead = until.duration_since(wall).unwrap();
+                assert!(ahead >= Duration::from_secs(8) && ahead < Duration::from_secs(9), "{ahead:?}");
+            }
+            other => panic!("expected RateLimited then Resumed, got {other:?}"),
+        }
+        // The next turns are about a second apart, and a 5 s hold-off is not worth reporting.
+        endpoint.wait_for_turn().await;
+        limiter.hold_off(Instant::now() + LONG_WAIT);
+        endpoint.wait_for_turn().await;
+        assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+    }
 }

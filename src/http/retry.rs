@@ -1,6 +1,6 @@
 //! When and how long to wait before retrying a request.
 //!
-//! The `backoff` crate (required by the design card, but unmaintained) is used only here, as
+//! The `backoff` crate (a required dependency of the project, but unmaintained) is used only here, as
 //! the generator of jittered exponential delays, so it can be swapped without touching callers.
 
 use std::time::Duration;
@@ -9,40 +9,19 @@ use backoff::backoff::Backoff;
 use backoff::{ExponentialBackoff, ExponentialBackoffBuilder};
 use chrono::{DateTime, Utc};
 
-/// Retry timing. The defaults suit production; tests shorten them through `Settings`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryPolicy {
-    /// First delay before jitter.
-    pub initial: Duration,
-    /// Longest single delay.
-    pub max_interval: Duration,
-    /// Give up once a request has been failing for this long.
-    pub max_elapsed: Duration,
-}
+use crate::settings::RetryPolicy;
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            initial: Duration::from_secs(1),
-            max_interval: Duration::from_secs(60),
-            max_elapsed: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// A fresh delay sequence for one request.
-    pub(crate) fn delays(&self) -> Delays {
-        Delays(
-            ExponentialBackoffBuilder::new()
-                .with_initial_interval(self.initial)
-                .with_max_interval(self.max_interval)
-                .with_multiplier(2.0)
-                .with_randomization_factor(0.5)
-                .with_max_elapsed_time(None)
-                .build(),
-        )
-    }
+/// A fresh delay sequence for one request.
+pub(crate) fn delays(policy: &RetryPolicy) -> Delays {
+    Delays(
+        ExponentialBackoffBuilder::new()
+            .with_initial_interval(policy.initial)
+            .with_max_interval(policy.max_interval)
+            .with_multiplier(2.0)
+            .with_randomization_factor(0.5)
+            .with_max_elapsed_time(None)
+            .build(),
+    )
 }
 
 /// Jittered, exponentially growing delays.
@@ -89,7 +68,7 @@ mod tests {
             max_interval: Duration::from_secs(1),
             max_elapsed: Duration::from_secs(10),
         };
-        let mut delays = policy.delays();
+        let mut delays = delays(&policy);
         let first = delays.next_delay();
         assert!(first >= Duration::from_millis(50) && first <= Duration::from_millis(150), "{first:?}");
         for _ in 0..20 {

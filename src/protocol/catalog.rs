@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::escape::printable;
-use crate::input::{kind_of, shorten};
+use crate::protocol::input::{kind_of, shorten};
 
 /// Full refresh or incremental.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,8 +5,10 @@
 //! fields are accepted because the platform and PyAirbyte add their own.
 
 pub mod catalog;
+pub(crate) mod input;
 pub mod messages;
 pub mod redact;
+pub(crate) mod state;
 pub mod writer;
 
 pub use messages::{LogLevel, StreamStatus};

@@ -14,14 +14,21 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-/// Remembers keys of the previous page, to drop a page's repeats.
+/// Remembers keys of the previous page, to drop a page's repeats, and the previous page's
+/// signature, to drop a whole page served again (records without a key included).
 #[derive(Debug, Default)]
 pub(crate) struct PreviousPage {
     previous: HashSet<u128>,
     current: HashSet<u128>,
+    previous_signature: Option<u64>,
 }
 
 impl PreviousPage {
+    /// Whether a page of this signature holds exactly the previous page's records.
+    pub(crate) fn repeats_previous(&self, signature: Option<u64>) -> bool {
+        signature.is_some() && signature == self.previous_signature
+    }
+
     /// Whether `key` is new (not on the previous page, nor earlier on this one).
     pub(crate) fn is_new(&mut self, key: u128) -> bool {
         // Remembered even when seen before, so a shift of several records between two pages
@@ -30,9 +37,10 @@ impl PreviousPage {
         first_on_page && !self.previous.contains(&key)
     }
 
-    /// The page is complete: its keys become the previous page's.
-    pub(crate) fn page_done(&mut self) {
+    /// The page is complete: its keys and signature become the previous page's.
+    pub(crate) fn page_done(&mut self, signature: Option<u64>) {
         self.previous = std::mem::take(&mut self.current);
+        self.previous_signature = signature;
     }
 }
 
@@ -97,9 +105,19 @@ impl Dedupe {
         }
     }
 
-    pub(crate) fn page_done(&mut self) {
+    /// Whether a page of this signature (see `pages::signature`) is the previous page again,
+    /// so that all of it is a repeat. Windows that share keys with their neighbours do not
+    /// track pages.
+    pub(crate) fn repeats_previous(&self, signature: Option<u64>) -> bool {
+        match self {
+            Dedupe::PreviousPage(p) => p.repeats_previous(signature),
+            Dedupe::Neighbours { .. } => false,
+        }
+    }
+
+    pub(crate) fn page_done(&mut self, signature: Option<u64>) {
         if let Dedupe::PreviousPage(p) = self {
-            p.page_done();
+            p.page_done(signature);
         }
     }
 }
@@ -120,11 +138,24 @@ mod tests {
     fn previous_page_forgets_older_pages() {
         let mut d = PreviousPage::default();
         assert!(d.is_new(1) && d.is_new(2) && !d.is_new(2));
-        d.page_done();
+        d.page_done(None);
         assert!(!d.is_new(2) && d.is_new(3));
-        d.page_done();
+        d.page_done(None);
         assert!(d.is_new(1), "two pages back is forgotten");
         assert!(!d.is_new(2), "2 was seen (as a repeat) on the previous page");
+    }
+
+    #[test]
+    fn a_page_is_a_repeat_only_right_after_the_same_page() {
+        let mut d = Dedupe::previous_page();
+        assert!(!d.repeats_previous(Some(7)), "nothing before the first page");
+        d.page_done(Some(7));
+        assert!(d.repeats_previous(Some(7)) && !d.repeats_previous(Some(8)));
+        assert!(!d.repeats_previous(None), "an empty page repeats nothing");
+        d.page_done(Some(8));
+        assert!(!d.repeats_previous(Some(7)), "two pages back is forgotten");
+        let n = Dedupe::Neighbours { shared: Arc::new(NeighbourKeys::default()), seq: 0 };
+        assert!(!n.repeats_previous(Some(7)));
     }
 
     #[test]

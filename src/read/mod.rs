@@ -5,7 +5,9 @@
 //! `pages` (one page, a list of pages), `window`, `months` and `stream` (the readers of each
 //! stream shape), `output` (the one thread that writes stdout) and `progress` (what it draws).
 
+mod context;
 mod dedupe;
+mod events;
 mod months;
 mod output;
 mod pages;
@@ -22,20 +24,21 @@ use std::time::Instant;
 use chrono::Utc;
 
 use crate::config::Config;
-use crate::error::{Error, FailureType};
+use crate::error::{Error, Failure, FailureType};
 use crate::escape::printable;
 use crate::http::{ApiClient, SignalFn};
-use crate::input::shorten;
 use crate::protocol::catalog::{ConfiguredCatalog, SyncMode};
+use crate::protocol::input::shorten;
+use crate::protocol::state::InputState;
 use crate::protocol::{LogLevel, MessageWriter};
 use crate::settings::Settings;
-use crate::state::InputState;
 use crate::streams::{self, ReadMode, StreamDef};
-use crate::Failure;
-use output::{Emitter, Event, Output};
+use context::{Start, StreamCtx};
+use events::{Event, Output};
+use output::Emitter;
 use progress::Progress;
 use state::{list_position, Coverage, StreamState};
-use stream::{read_stream, Start, StreamCtx};
+use stream::read_stream;
 
 /// One stream of the catalog, as this sync will read it.
 struct Selected {

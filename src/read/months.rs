@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 
+use super::context::StreamCtx;
 use super::dedupe::Dedupe;
-use super::output::Event;
+use super::events::Event;
 use super::pages::{follow, log_summary, Filter, PageStats};
 use super::plan::INGESTION_LAG;
 use super::state::{Coverage, Delta};
-use super::stream::StreamCtx;
 use crate::error::Result;
 use crate::http::Origin;
 use crate::protocol::LogLevel;

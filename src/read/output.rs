@@ -11,83 +11,17 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use serde_json::Value;
 
+use super::events::Event;
 use super::progress::Progress;
 use super::state::{Delta, StreamState};
 use crate::error::Error;
-use crate::http::{PagePermit, Signal};
+use crate::http::Signal;
 use crate::protocol::{LogLevel, MessageWriter, StreamStatus};
-
-/// What stream tasks tell the output thread.
-#[derive(Debug)]
-pub(crate) enum Event {
-    /// A stream begins.
-    Started {
-        stream: usize,
-    },
-    /// A page's RECORD lines.
-    Page {
-        stream: usize,
-        records: u64,
-        lines: Vec<u8>,
-        permit: Option<PagePermit>,
-    },
-    /// Partition `seq` (numbered from 0 in checkpoint order) has written all its records; its
-    /// deltas apply once every partition before it has too.
-    Done {
-        stream: usize,
-        seq: u64,
-        deltas: Vec<Delta>,
-    },
-    /// A stream ended: its state is final, or the error that stopped it.
-    Finished {
-        stream: usize,
-        result: Result<(), Error>,
-    },
-    Log {
-        level: LogLevel,
-        message: String,
-    },
-    Estimate {
-        stream: usize,
-        rows: u64,
-    },
-    /// What the stream's endpoint did.
-    Http {
-        stream: usize,
-        signal: Signal,
-    },
-    /// For the progress display: the partitions the stream is now expected to need in all.
-    Planned {
-        stream: usize,
-        partitions: u64,
-    },
-}
-
-/// Sends events; cheap to clone into every task.
-#[derive(Clone)]
-pub(crate) struct Output(Sender<Event>);
-
-impl Output {
-    pub(crate) fn channel() -> (Output, Receiver<Event>) {
-        let (tx, rx) = std::sync::mpsc::channel();
-        (Output(tx), rx)
-    }
-
-    /// Sends an event. Fails only when the output thread has stopped (stdout is gone), and then
-    /// there is nothing left to do but stop. Never blocks.
-    pub(crate) fn send(&self, event: Event) -> Result<(), Error> {
-        self.0.send(event).map_err(|_| Error::system("The output channel closed (stdout is no longer writable)."))
-    }
-
-    pub(crate) fn log(&self, level: LogLevel, message: impl Into<String>) {
-        let _ = self.0.send(Event::Log { level, message: message.into() });
-    }
-}
 
 /// A STATE follows at least this often while partitions complete, even without records.
 const MAX_STATE_INTERVAL: Duration = Duration::from_secs(60);
@@ -108,6 +42,8 @@ struct StreamOut {
     rate_limited: u32,
     next_seq: u64,
     done: BTreeMap<u64, Vec<Delta>>,
+    /// The latest progress of partitions still being read.
+    progress: BTreeMap<u64, Delta>,
     requests: u64,
     long_term_searches: u64,
     retries: u64,
@@ -148,6 +84,7 @@ impl<'w, W: Write> Emitter<'w, W> {
                 rate_limited: 0,
                 next_seq: 0,
                 done: BTreeMap::new(),
+                progress: BTreeMap::new(),
                 requests: 0,
                 long_term_searches: 0,
                 retries: 0,
@@ -168,8 +105,14 @@ impl<'w, W: Write> Emitter<'w, W> {
         }
         // Records wait in the buffer for the next STATE (or `tick`); everything else is rare
         // and worth seeing at once.
-        let urgent =
-            !matches!(event, Event::Page { .. } | Event::Done { .. } | Event::Planned { .. } | Event::Http { .. });
+        let urgent = !matches!(
+            event,
+            Event::Page { .. }
+                | Event::Done { .. }
+                | Event::Progress { .. }
+                | Event::Planned { .. }
+                | Event::Http { .. }
+        );
         match event {
             Event::Started { stream } => {
                 self.writer.stream_status(&self.streams[stream].name, StreamStatus::Started, None)?;
@@ -186,6 +129,7 @@ impl<'w, W: Write> Emitter<'w, W> {
                 s.since_state += records;
             }
             Event::Done { stream, seq, deltas } => self.partition_done(stream, seq, deltas)?,
+            Event::Progress { stream, seq, delta } => self.partition_progress(stream, seq, delta)?,
             Event::Finished { stream, result } => self.finished(stream, result)?,
             Event::Log { level, message } => self.writer.log(level, &message)?,
             Event::Estimate { stream, rows } => self.writer.estimate(&self.streams[stream].name, rows)?,
@@ -200,6 +144,7 @@ impl<'w, W: Write> Emitter<'w, W> {
 
     fn partition_done(&mut self, stream: usize, seq: u64, deltas: Vec<Delta>) -> io::Result<()> {
         let s = &mut self.streams[stream];
+        s.progress.remove(&seq);
         s.done.insert(seq, deltas);
         let mut moved = false;
         while let Some(deltas) = s.done.remove(&s.next_seq) {
@@ -209,6 +154,29 @@ impl<'w, W: Write> Emitter<'w, W> {
                 moved = true;
             }
         }
+        // The partition now first in line may have got part of the way already.
+        if let Some(delta) = s.progress.remove(&s.next_seq) {
+            s.state.apply(&delta);
+            moved = true;
+        }
+        self.state_if_due(stream, moved)
+    }
+
+    fn partition_progress(&mut self, stream: usize, seq: u64, delta: Delta) -> io::Result<()> {
+        let s = &mut self.streams[stream];
+        if seq != s.next_seq {
+            // Kept until every partition before it is done (only the latest counts).
+            s.progress.insert(seq, delta);
+            return Ok(());
+        }
+        s.state.apply(&delta);
+        self.state_if_due(stream, true)
+    }
+
+    /// Writes a STATE for a moved state when records went out since the last one, or a minute
+    /// has passed.
+    fn state_if_due(&mut self, stream: usize, moved: bool) -> io::Result<()> {
+        let s = &self.streams[stream];
         if moved && (s.since_state > 0 || s.last_state_at.elapsed() >= MAX_STATE_INTERVAL) {
             self.write_state(stream)?;
         }
@@ -245,6 +213,9 @@ impl<'w, W: Write> Emitter<'w, W> {
 
     fn http(&mut self, stream: usize, signal: Signal) -> io::Result<()> {
         let s = &mut self.streams[stream];
+        // A window task cancelled as its stream failed may still signal while it stops: the
+        // stream's status is final by then.
+        let ended = s.finished.is_some();
         match signal {
             Signal::Request { long_term_search } => {
                 s.requests += 1;
@@ -261,15 +232,16 @@ impl<'w, W: Write> Emitter<'w, W> {
             }
             Signal::RateLimited { until } => {
                 s.rate_limited += 1;
-                if s.rate_limited == 1 {
+                if s.rate_limited == 1 && !ended {
                     let reset = until.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
                     self.writer.stream_status(&s.name, StreamStatus::Running, Some(reset))?;
+                    s.running = true;
                     self.flush()?;
                 }
             }
             Signal::Resumed => {
                 s.rate_limited = s.rate_limited.saturating_sub(1);
-                if s.rate_limited == 0 {
+                if s.rate_limited == 0 && !ended {
                     self.writer.stream_status(&s.name, StreamStatus::Running, None)?;
                     self.flush()?;
                 }
@@ -418,6 +390,40 @@ mod tests {
     }
 
     #[test]
+    fn progress_inside_a_partition_checkpoints_once_the_partitions_before_it_are_done() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("messages".into(), coverage())]);
+        let progress = |seq, end: &str| Event::Progress {
+            stream: 0,
+            seq,
+            delta: Delta::Covered(Span::new(t("2024-01-02T00:00:00Z"), t(end))),
+        };
+        // Window 1 gets part of the way while window 0 is still being read: nothing yet.
+        e.handle(page(0, 3)).unwrap();
+        e.handle(progress(1, "2024-01-02T06:00:00Z")).unwrap();
+        e.handle(progress(1, "2024-01-02T12:00:00Z")).unwrap();
+        // Window 0 ends: its state, and window 1's latest progress with it.
+        e.handle(Event::Done { stream: 0, seq: 0, deltas: covered("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") })
+            .unwrap();
+        // Window 1 goes on, first in line now: each progress with records is a STATE.
+        e.handle(page(0, 2)).unwrap();
+        e.handle(progress(1, "2024-01-02T18:00:00Z")).unwrap();
+        e.handle(page(0, 1)).unwrap();
+        e.handle(Event::Done { stream: 0, seq: 1, deltas: covered("2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z") })
+            .unwrap();
+        e.handle(Event::Finished { stream: 0, result: Ok(()) }).unwrap();
+        e.finish().unwrap();
+        assert_eq!(
+            states(&messages(w)),
+            [
+                ("2024-01-02T12:00:00.000Z".to_string(), 3.0),
+                ("2024-01-02T18:00:00.000Z".to_string(), 2.0),
+                ("2024-01-03T00:00:00.000Z".to_string(), 1.0),
+            ]
+        );
+    }
+
+    #[test]
     fn empty_partitions_fold_into_the_next_state() {
         let mut w = MessageWriter::new(Vec::new());
         let mut e = Emitter::new(&mut w, vec![("messages".into(), coverage())]);
@@ -435,6 +441,39 @@ mod tests {
             [("2024-01-06T00:00:00.000Z".to_string(), 7.0), ("2024-01-10T00:00:00.000Z".to_string(), 0.0)],
             "one STATE for the window with records, one at the end"
         );
+    }
+
+    #[test]
+    fn no_status_follows_a_streams_last_one() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("calls".into(), coverage())]);
+        let until = UNIX_EPOCH + Duration::from_millis(1_700_000_000_000);
+        e.handle(Event::Started { stream: 0 }).unwrap();
+        e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
+        e.handle(Event::Finished { stream: 0, result: Err(Error::transient("down")) }).unwrap();
+        // A cancelled window still waking from its wait, or hitting a 429 as it stops.
+        e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
+        e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
+        e.finish().unwrap();
+        let statuses: Vec<String> = messages(w)
+            .iter()
+            .filter_map(|m| m["trace"]["stream_status"]["status"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(statuses, ["STARTED", "RUNNING", "INCOMPLETE"]);
+    }
+
+    #[test]
+    fn a_minute_without_a_state_brings_one_even_without_records() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("messages".into(), coverage())]);
+        e.streams[0].last_state_at = Instant::now().checked_sub(MAX_STATE_INTERVAL).unwrap();
+        e.handle(Event::Done { stream: 0, seq: 0, deltas: covered("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") })
+            .unwrap();
+        // The minute starts again: the next empty window folds.
+        e.handle(Event::Done { stream: 0, seq: 1, deltas: covered("2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z") })
+            .unwrap();
+        e.finish().unwrap();
+        assert_eq!(states(&messages(w)), [("2024-01-02T00:00:00.000Z".to_string(), 0.0)]);
     }
 
     #[test]
@@ -485,8 +524,14 @@ mod tests {
         e.handle(Event::Http { stream: 0, signal: Signal::RateLimited { until } }).unwrap();
         e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
         e.handle(Event::Http { stream: 0, signal: Signal::Resumed }).unwrap();
+        // Running already: the first records bring no second RUNNING.
+        e.handle(page(0, 2)).unwrap();
         e.finish().unwrap();
-        let statuses: Vec<Value> = messages(w).into_iter().map(|m| m["trace"]["stream_status"].clone()).collect();
+        let statuses: Vec<Value> = messages(w)
+            .into_iter()
+            .filter(|m| m["type"] == "TRACE")
+            .map(|m| m["trace"]["stream_status"].clone())
+            .collect();
         assert_eq!(statuses.len(), 2);
         assert_eq!(
             statuses[0]["reasons"],

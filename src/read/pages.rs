@@ -6,13 +6,14 @@ use std::hash::{Hash, Hasher};
 
 use reqwest::Url;
 
+use super::context::StreamCtx;
 use super::dedupe::Dedupe;
-use super::output::Event;
-use super::stream::StreamCtx;
+use super::events::Event;
 use crate::error::Error;
 use crate::http::{Failed, Origin};
-use crate::input::shorten;
+use crate::protocol::input::shorten;
 use crate::protocol::LogLevel;
+use crate::streams::codec::RecordNote;
 use crate::streams::shape::Report;
 use crate::time::Span;
 
@@ -39,7 +40,7 @@ impl Filter {
 }
 
 /// What happened to a page's records.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PageStats {
     pub(crate) items: u64,
     pub(crate) emitted: u64,
@@ -53,14 +54,38 @@ pub(crate) struct PageStats {
     pub(crate) without_key: u64,
     /// The earliest cursor among the records emitted.
     pub(crate) oldest: Option<chrono::DateTime<chrono::Utc>>,
+    /// The latest cursor among the records emitted.
+    pub(crate) newest: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether the records emitted came in time order (those with a cursor).
+    pub(crate) in_order: bool,
+}
+
+impl Default for PageStats {
+    /// No records yet: in order, nothing counted.
+    fn default() -> Self {
+        PageStats {
+            items: 0,
+            emitted: 0,
+            outside: 0,
+            duplicates: 0,
+            without_cursor: 0,
+            without_key: 0,
+            oldest: None,
+            newest: None,
+            in_order: true,
+        }
+    }
 }
 
 impl PageStats {
     pub(crate) fn add(&mut self, other: PageStats) {
+        self.in_order =
+            self.in_order && other.in_order && !matches!((self.newest, other.oldest), (Some(a), Some(b)) if b < a);
         self.oldest = match (self.oldest, other.oldest) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        self.newest = self.newest.max(other.newest);
         self.items += other.items;
         self.emitted += other.emitted;
         self.outside += other.outside;
@@ -89,7 +114,15 @@ pub(crate) async fn read_page(
     let codec = &ctx.codec;
     let (mut page, permit) = ctx.endpoint.fetch(url, origin, &mut |body| codec.decode(body)).await?;
     let mut stats = PageStats { items: page.records.len() as u64, ..PageStats::default() };
+    // The same records as the page before (an API ignoring `offset`, a page served twice):
+    // all repeats, those without a key or outside the span included.
+    let signature = signature(&page.records);
+    let repeated = dedupe.repeats_previous(signature);
     page.retain(|note| {
+        if repeated {
+            stats.duplicates += 1;
+            return false;
+        }
         if let Some(spans) = &filter.spans {
             match note.cursor {
                 Some(t) if !spans.iter().any(|s| s.contains(t)) => {
@@ -113,9 +146,12 @@ pub(crate) async fn read_page(
             }
         }
     });
-    dedupe.page_done();
+    dedupe.page_done(signature);
     stats.emitted = page.records.len() as u64;
-    stats.oldest = page.records.iter().filter_map(|n| n.cursor).min();
+    let cursors: Vec<_> = page.records.iter().filter_map(|n| n.cursor).collect();
+    stats.oldest = cursors.iter().min().copied();
+    stats.newest = cursors.iter().max().copied();
+    stats.in_order = cursors.windows(2).all(|w| w[0] <= w[1]);
     ctx.add_report(std::mem::take(&mut page.report));
     let (next_page, total) = (page.next_page.take(), page.total);
     ctx.out.send(Event::Page { stream: ctx.index, records: stats.emitted, lines: page.lines, permit: Some(permit) })?;
@@ -163,6 +199,27 @@ pub(crate) async fn follow(
     }
 }
 
+/// `next` as an http(s) link, if it is one.
+pub(crate) fn as_link(next: &str) -> Option<Url> {
+    Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// A fingerprint of a page's records (their keys and cursors, in any order), `None` for an
+/// empty page. Two pages with the same one hold the same records, with or without keys.
+fn signature(records: &[RecordNote]) -> Option<u64> {
+    if records.is_empty() {
+        return None;
+    }
+    let sum = records.iter().fold(0u64, |sum, note| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (note.key, note.cursor).hash(&mut h);
+        sum.wrapping_add(h.finish())
+    });
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (sum, records.len()).hash(&mut h);
+    Some(h.finish())
+}
+
 fn link_hash(link: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     link.hash(&mut h);
@@ -177,17 +234,19 @@ fn stuck(ctx: &StreamCtx, what: &str) -> Error {
 }
 
 /// The address of the next page: a link is followed as-is (on api_url's host only); anything
-/// else is a token sent back in the endpoint's token parameter, where it has one.
+/// else is a token sent back in the endpoint's token parameter, where it has one, replacing
+/// any token `first` already carries.
 pub(crate) fn next_url(ctx: &StreamCtx, first: &Url, next: &str) -> Result<Url, Error> {
-    let link = Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
-    match (link, ctx.token_param()) {
+    match (as_link(next), ctx.token_param()) {
         (Some(url), _) => {
             ctx.endpoint.check_link(&url)?;
             Ok(url)
         }
         (None, Some(param)) => {
+            let kept: Vec<(String, String)> =
+                first.query_pairs().filter(|(k, _)| k != param).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             let mut url = first.clone();
-            url.query_pairs_mut().append_pair(param, next);
+            url.query_pairs_mut().clear().extend_pairs(kept).append_pair(param, next);
             Ok(url)
         }
         (None, None) => Err(Error::system(format!(
@@ -238,5 +297,52 @@ pub(crate) fn log_summary(ctx: &StreamCtx, stats: &PageStats, repeats_expected: 
 fn log_report(ctx: &StreamCtx, report: &Report) {
     for (warn, line) in report.lines(ctx.def.name) {
         ctx.out.log(if warn { LogLevel::Warn } else { LogLevel::Info }, line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc)
+    }
+
+    fn page(oldest: &str, newest: &str, in_order: bool) -> PageStats {
+        PageStats { oldest: Some(t(oldest)), newest: Some(t(newest)), in_order, ..PageStats::default() }
+    }
+
+    #[test]
+    fn time_order_holds_only_while_every_page_follows_the_one_before() {
+        let mut so_far = PageStats::default();
+        assert!(so_far.in_order, "nothing read is in order");
+        so_far.add(page("2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z", true));
+        so_far.add(PageStats::default());
+        so_far.add(page("2024-01-01T01:00:00Z", "2024-01-01T02:00:00Z", true));
+        assert!(so_far.in_order, "a page may start at the time the one before ended");
+        assert_eq!(so_far.newest, Some(t("2024-01-01T02:00:00Z")));
+        let mut back = so_far;
+        back.add(page("2024-01-01T01:30:00Z", "2024-01-01T03:00:00Z", true));
+        assert!(!back.in_order, "a page reaching back before the last record");
+        let mut inside = so_far;
+        inside.add(page("2024-01-01T03:00:00Z", "2024-01-01T04:00:00Z", false));
+        assert!(!inside.in_order, "a page out of order inside");
+    }
+
+    use chrono::{TimeZone, Utc};
+
+    fn note(key: Option<u128>, minute: u32) -> RecordNote {
+        RecordNote { end: 0, key, cursor: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, minute, 0).unwrap()) }
+    }
+
+    #[test]
+    fn signatures_match_the_same_records_in_any_order_keys_or_not() {
+        let page = [note(Some(1), 1), note(None, 2), note(None, 3)];
+        let shuffled = [note(None, 3), note(Some(1), 1), note(None, 2)];
+        assert_eq!(signature(&page), signature(&shuffled));
+        assert_ne!(signature(&page), signature(&[note(Some(1), 1), note(None, 2), note(None, 4)]));
+        assert_ne!(signature(&page), signature(&page[..2]));
+        assert_ne!(signature(&[note(None, 1), note(None, 1)]), signature(&[note(None, 1)]));
+        assert_eq!(signature(&[]), None);
     }
 }

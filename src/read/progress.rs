@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use super::output::Event;
+use super::events::Event;
 use crate::http::Signal;
 
 const REDRAW_EVERY: Duration = Duration::from_millis(500);
@@ -75,7 +75,7 @@ impl Progress {
                 row.ended = Some(Instant::now());
                 row.windows_expected = row.windows_expected.max(row.windows_done);
             }
-            Event::Log { .. } | Event::Estimate { .. } => {}
+            Event::Log { .. } | Event::Estimate { .. } | Event::Progress { .. } => {}
         }
     }
 

@@ -20,8 +20,8 @@ use serde_json::{json, Map, Value};
 
 use crate::error::{Error, Result};
 use crate::escape::printable;
-use crate::input::{kind_of, shorten};
-use crate::state::Blob;
+use crate::protocol::input::{kind_of, shorten};
+use crate::protocol::state::Blob;
 use crate::time::{format_cursor, parse_datetime, Span};
 
 /// One step of a stream's progress, applied in order.

@@ -1,24 +1,25 @@
-//! Reading one stream: what it needs, and the readers of lists and tickets (windowed streams
-//! are in `window`, monthly ones in `months`).
+//! Reading one stream: the readers of lists and tickets, and the dispatch to the windowed
+//! reader (`window`) and the monthly one (`months`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use reqwest::Url;
 
+use super::context::{Start, StreamCtx};
 use super::dedupe::Dedupe;
+use super::events::Event;
 use super::months::read_months;
-use super::output::{Event, Output};
-use super::pages::{follow, log_summary, next_url, read_page, Filter, PageStats};
+use super::pages::{as_link, follow, log_summary, next_url, read_page, Filter, PageStats};
 use super::plan::INGESTION_LAG;
 use super::state::{Coverage, Delta};
 use super::window::read_windowed;
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::http::{Endpoint, Failed, Origin};
+use crate::http::classify::describe_origin;
+use crate::http::{Failed, Origin};
+use crate::protocol::input::shorten;
 use crate::protocol::LogLevel;
-use crate::streams::codec::Codec;
-use crate::streams::shape::Report;
-use crate::streams::{ReadMode, StreamDef};
+use crate::streams::ReadMode;
 use crate::time::Span;
 
 /// Tickets pages overlap by this many items, so a ticket shifted by a deletion between two
@@ -26,69 +27,6 @@ use crate::time::Span;
 const TICKET_OVERLAP: u64 = 10;
 /// Pages of tickets in a row that bring nothing new before paging is declared stuck.
 const MAX_STALE_TICKET_PAGES: u32 = 3;
-
-/// Everything a stream's tasks share.
-pub(crate) struct StreamCtx {
-    /// The stream's position in the catalog (events use it).
-    pub(crate) index: usize,
-    pub(crate) def: &'static StreamDef,
-    pub(crate) endpoint: Endpoint,
-    pub(crate) codec: Codec,
-    pub(crate) out: Output,
-    pub(crate) config: Arc<Config>,
-    /// The sync's start; every stream plans against the same instant.
-    pub(crate) now: DateTime<Utc>,
-    report: Mutex<Report>,
-}
-
-/// Where a stream starts, from its saved state.
-#[derive(Debug, Clone)]
-pub(crate) enum Start {
-    Windowed(Coverage),
-    RecentList(Coverage),
-    Months(Coverage),
-    /// A list, resumed at the saved next page if there is one.
-    List(Option<String>),
-}
-
-impl StreamCtx {
-    pub(crate) fn new(
-        index: usize,
-        def: &'static StreamDef,
-        endpoint: Endpoint,
-        out: Output,
-        config: Arc<Config>,
-        now: DateTime<Utc>,
-    ) -> StreamCtx {
-        StreamCtx { index, def, endpoint, codec: def.codec(), out, config, now, report: Mutex::default() }
-    }
-
-    pub(crate) fn token_param(&self) -> Option<&'static str> {
-        match self.def.mode {
-            ReadMode::List { token_param } => token_param,
-            _ => None,
-        }
-    }
-
-    pub(crate) fn lookback(&self) -> TimeDelta {
-        TimeDelta::days(i64::from((self.def.lookback_days)(&self.config)))
-    }
-
-    /// Adds a page's notes on values that did not fit the schema.
-    pub(crate) fn add_report(&self, report: Report) {
-        if !report.is_empty() {
-            self.report.lock().unwrap_or_else(|e| e.into_inner()).merge(report);
-        }
-    }
-
-    pub(crate) fn take_report(&self) -> Report {
-        std::mem::take(&mut *self.report.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    fn params(&self) -> Vec<(&'static str, String)> {
-        (self.def.params)(&self.config)
-    }
-}
 
 /// Reads one stream to the end; its final state is what the output has applied by then.
 pub(crate) async fn read_stream(ctx: Arc<StreamCtx>, start: Start) -> Result<()> {
@@ -106,43 +44,72 @@ pub(crate) async fn read_stream(ctx: Arc<StreamCtx>, start: Start) -> Result<()>
 }
 
 /// A full list, page after page; for resumable lists each page's position is checkpointed, and
-/// a saved position is where the list resumes.
+/// a saved position is where the list resumes. A saved position that cannot be continued (a
+/// link to another host, not a link at all, or one Botmaker refuses) starts the list over,
+/// with a warning: nothing of it has been written in this sync yet, so nothing repeats.
 async fn read_list(ctx: &StreamCtx, resume: Option<String>) -> Result<()> {
     let first = ctx.endpoint.url(&ctx.params());
     let resumable = ctx.def.is_resumable();
-    let mut seq = 0u64;
-    let mut on_page = |_: &PageStats, next: Option<&str>| {
+    let pages = AtomicU64::new(0);
+    let on_page = |_: &PageStats, next: Option<&str>| {
         let deltas = if resumable { vec![Delta::Position(next.map(str::to_string))] } else { Vec::new() };
-        ctx.out.send(Event::Done { stream: ctx.index, seq, deltas })?;
-        seq += 1;
+        ctx.out.send(Event::Done { stream: ctx.index, seq: pages.fetch_add(1, Ordering::Relaxed), deltas })?;
         Ok(())
     };
-    let mut dedupe = Dedupe::previous_page();
-    let outcome = match &resume {
-        Some(position) => {
+    let start_over = |why: &str| {
+        ctx.out.log(
+            LogLevel::Warn,
+            format!(
+                "{}: the position saved by the previous sync {why}, so the list is read again from its start.",
+                ctx.def.name
+            ),
+        );
+    };
+    let resumed = match resume.as_deref().map(|position| saved_position(ctx, &first, position)) {
+        Some(Ok(url)) => {
             ctx.out
                 .log(LogLevel::Info, format!("{}: resuming the list where the previous sync stopped.", ctx.def.name));
-            let url = next_url(ctx, &first, position)?;
-            follow(ctx, url, Origin::Link, &Filter::everything(), &mut dedupe, &mut on_page).await
+            Some(url)
         }
-        None => follow(ctx, first.clone(), Origin::Built, &Filter::everything(), &mut dedupe, &mut on_page).await,
+        Some(Err(why)) => {
+            start_over(&why);
+            None
+        }
+        None => None,
+    };
+    let outcome = match &resumed {
+        Some(url) => {
+            follow(ctx, url.clone(), Origin::Link, &Filter::everything(), &mut Dedupe::previous_page(), on_page).await
+        }
+        None => {
+            follow(ctx, first.clone(), Origin::Built, &Filter::everything(), &mut Dedupe::previous_page(), on_page)
+                .await
+        }
     };
     let stats = match outcome {
         Ok(stats) => stats,
-        Err(Failed::StaleLink(e)) if resume.is_some() => {
-            ctx.out.log(
-                LogLevel::Warn,
-                format!(
-                    "{}: Botmaker no longer accepts the saved position ({}), so the list is read again from its start.",
-                    ctx.def.name, e.message
-                ),
-            );
-            follow(ctx, first, Origin::Built, &Filter::everything(), &mut Dedupe::previous_page(), &mut on_page).await?
+        // Only a refusal of the saved position itself: once a page has been written, starting
+        // over would write it again.
+        Err(Failed::StaleLink { answer, .. }) if resumed.is_some() && pages.load(Ordering::Relaxed) == 0 => {
+            start_over(&format!("was refused by Botmaker ({answer})"));
+            follow(ctx, first, Origin::Built, &Filter::everything(), &mut Dedupe::previous_page(), on_page).await?
         }
         Err(e) => return Err(e.into()),
     };
     log_summary(ctx, &stats, false);
     Ok(())
+}
+
+/// The page a saved list position continues at, or why it cannot be used.
+fn saved_position(ctx: &StreamCtx, first: &Url, position: &str) -> std::result::Result<Url, String> {
+    match (as_link(position), ctx.token_param()) {
+        (Some(link), _) if ctx.endpoint.check_link(&link).is_err() => Err(format!(
+            "links to {}, not to the configured api_url (the access token is sent nowhere else)",
+            describe_origin(&link)
+        )),
+        (None, None) => Err(format!("is not a page link ({:?})", shorten(position))),
+        _ => next_url(ctx, first, position).map_err(|e| format!("cannot be continued ({})", e.message)),
+    }
 }
 
 /// Tickets: no date filter in the API, so list what `daysBeforeNow` covers with limit/offset

@@ -23,12 +23,12 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use tokio::task::JoinSet;
 
+use super::context::StreamCtx;
 use super::dedupe::{Dedupe, NeighbourKeys};
-use super::output::Event;
+use super::events::Event;
 use super::pages::{follow, log_summary, Filter, PageStats};
 use super::plan::{plan, OldSpans, PlanInput, Segment, Skip, WindowSizer, RECENT_MARGIN};
 use super::state::{Coverage, Delta};
-use super::stream::StreamCtx;
 use crate::error::{Error, Result};
 use crate::http::{Failed, Origin};
 use crate::protocol::LogLevel;
@@ -46,6 +46,8 @@ struct Learned {
     old_needs_long_term: AtomicBool,
     windows_read: AtomicU64,
     windows_refused: AtomicU64,
+    /// Records of some window came out of time order: checkpoints wait for whole windows.
+    out_of_order: AtomicBool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -260,7 +262,11 @@ async fn read_window(
     }
     // What counts as old at the time of the request, for what plain answers prove.
     let boundary = chrono::Utc::now() - TimeDelta::days(recent_days.unwrap_or_default());
-    let outcome = match read_pages(&ctx, window.span, rules, long_term, &mut dedupe).await {
+    // A probe's outcome may still be a gap: only reads whose window will count as read report
+    // progress inside it.
+    let settled_read = window.checkpoints && (documented || long_term || !old);
+    let progress = settled_read.then_some(Progress { learned: &learned, seq: window.seq });
+    let outcome = match read_pages(&ctx, window.span, rules, long_term, &mut dedupe, progress).await {
         Ok(stats) if !documented && old && !long_term => {
             let proven = stats.oldest.is_some_and(|t| t < boundary);
             if proven && !learned.old_served_plainly.swap(true, Ordering::Relaxed) {
@@ -290,7 +296,8 @@ async fn read_window(
                     ),
                 );
             }
-            WindowOutcome::Read(read_pages(&ctx, window.span, rules, true, &mut dedupe).await?)
+            let progress = window.checkpoints.then_some(Progress { learned: &learned, seq: window.seq });
+            WindowOutcome::Read(read_pages(&ctx, window.span, rules, true, &mut dedupe, progress).await?)
         }
         Err(Failed::LongTermSearchRequired(_)) => {
             learned.windows_refused.fetch_add(1, Ordering::Relaxed);
@@ -339,7 +346,9 @@ fn finish_window(
 
 /// A window of an endpoint with a retention limit: plain requests only, and whatever part of the
 /// window has passed the limit by now (a window planned just inside it, requested late in a long
-/// sync) is not requested but reported as unavailable.
+/// sync) is not requested but reported as unavailable. The window checkpoints at its end only:
+/// /notifications/sent-results lists newest first, so a page says nothing about how far the
+/// window is written.
 async fn read_retained(
     ctx: &StreamCtx,
     rules: WindowRules,
@@ -350,13 +359,13 @@ async fn read_retained(
     // Requests reach a second before their window; a minute's margin keeps them inside.
     let oldest = chrono::Utc::now() - TimeDelta::days(days) + RECENT_MARGIN / 60;
     if window.span.start >= oldest {
-        return Ok(WindowOutcome::Read(read_pages(ctx, window.span, rules, false, dedupe).await?));
+        return Ok(WindowOutcome::Read(read_pages(ctx, window.span, rules, false, dedupe, None).await?));
     }
     let lost = Span::new(window.span.start, oldest.min(window.span.end));
     log_unavailable(ctx, lost, days);
     let rest = Span::new(lost.end, window.span.end);
     let stats =
-        if rest.is_empty() { PageStats::default() } else { read_pages(ctx, rest, rules, false, dedupe).await? };
+        if rest.is_empty() { PageStats::default() } else { read_pages(ctx, rest, rules, false, dedupe, None).await? };
     Ok(WindowOutcome::Unavailable(lost, stats))
 }
 
@@ -380,7 +389,8 @@ async fn probe_old_part(
     if !ctx.config.long_term_search {
         return Ok(WindowOutcome::Gap(old_part));
     }
-    let mut stats = read_pages(ctx, old_part, rules, true, dedupe).await?;
+    let progress = window.checkpoints.then_some(Progress { learned, seq: window.seq });
+    let mut stats = read_pages(ctx, old_part, rules, true, dedupe, progress).await?;
     if stats.items > 0 && !learned.old_needs_long_term.swap(true, Ordering::Relaxed) {
         ctx.out.log(
             LogLevel::Info,
@@ -395,13 +405,25 @@ async fn probe_old_part(
     Ok(WindowOutcome::Read(stats))
 }
 
-/// Reads every page of one window.
+/// Where a window reports its progress between pages.
+#[derive(Clone, Copy)]
+struct Progress<'a> {
+    learned: &'a Learned,
+    seq: u64,
+}
+
+/// Reads every page of `span` (a window, or part of one). With `progress`, after each page
+/// but the last it tells the output how far the window is written: up to the latest record's
+/// time, as long as every record so far came in time order (Botmaker documents its lists as
+/// sorted by that time; the first record out of order ends this for the stream). A window far
+/// busier than expected thus still checkpoints every page instead of only at its end.
 async fn read_pages(
     ctx: &StreamCtx,
     span: Span,
     rules: WindowRules,
     long_term: bool,
     dedupe: &mut Dedupe,
+    progress: Option<Progress<'_>>,
 ) -> std::result::Result<PageStats, Failed> {
     // Ask for a little more than the span: the API's from/to inclusivity differs by endpoint
     // and requests carry whole seconds; the half-open filter then keeps each record once.
@@ -415,5 +437,31 @@ async fn read_pages(
     }
     let url = ctx.endpoint.url(&params);
     let filter = if rules.filter_by_cursor { Filter::within(vec![span]) } else { Filter::everything() };
-    follow(ctx, url, Origin::Built, &filter, dedupe, |_, _| Ok(())).await
+    let progress = progress.filter(|_| rules.filter_by_cursor);
+    let mut so_far = PageStats::default();
+    follow(ctx, url, Origin::Built, &filter, dedupe, |page, next| {
+        let Some(Progress { learned, seq }) = progress else { return Ok(()) };
+        so_far.add(*page);
+        if !so_far.in_order {
+            if !learned.out_of_order.swap(true, Ordering::Relaxed) {
+                ctx.out.log(
+                    LogLevel::Info,
+                    format!(
+                        "{}: records of a window came out of time order, so its STATEs wait for whole windows.",
+                        ctx.def.name
+                    ),
+                );
+            }
+            return Ok(());
+        }
+        match (next, so_far.newest) {
+            // Records at exactly that time may continue on the next page: covered up to it.
+            (Some(_), Some(newest)) if !learned.out_of_order.load(Ordering::Relaxed) && newest > span.start => {
+                let delta = Delta::Covered(Span::new(span.start, newest.min(span.end)));
+                ctx.out.send(Event::Progress { stream: ctx.index, seq, delta })
+            }
+            _ => Ok(()),
+        }
+    })
+    .await
 }

@@ -16,6 +16,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde_json::{Map, Value};
 
 use super::shape::{Report, Shape};
+pub(crate) use super::transcode::Transform;
 use super::transcode::{copy_item, ItemRules, MAX_KEY_FIELDS};
 use crate::protocol::{now_millis, RecordEncoder, RecordSuffix};
 
@@ -28,23 +29,6 @@ pub(crate) enum Envelope {
     /// One object that is itself the record, or a list of them (bare or as `{"items": [...]}`):
     /// the spec shows one object where a list would be expected. An empty object is no record.
     OneOrMany,
-}
-
-/// How an API item is reshaped into the emitted record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Transform {
-    /// Emitted as the API sends it.
-    None,
-    /// `chat{chatId,channelId,contactId}` becomes top-level `chat_id`, `channel_id`,
-    /// `contact_id`, the way warehouses join on them.
-    FlattenChat,
-    /// Sessions keep their `chat` object and gain `chat_id` (`chat.chat.chatId`) for joins.
-    AddSessionChatId,
-    /// Credentials the API returns with a record (a bot token, a webhook secret) are removed
-    /// at any depth, so they never reach a destination.
-    RemoveSecrets,
-    /// Items that are plain strings become `{"<field>": "..."}`.
-    WrapString(&'static str),
 }
 
 /// The next-page link under each name Botmaker's docs use for it.

@@ -13,7 +13,6 @@ use std::io::Write as _;
 use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use super::codec::Transform;
 use super::shape::{
     canonical_integer, canonical_number, format_timestamp, from_epoch, instant_of, is_rfc3339_utc, Fix, JsonKind, Path,
     Report, Shape,
@@ -35,6 +34,23 @@ const SECRET_KEYS: &[&str] = &[
 
 /// What Botmaker's dashboards show where a metric sent as text does not apply; emitted as null.
 const NOT_APPLICABLE: &[&str] = &["", "-"];
+
+/// How an API item is reshaped into the emitted record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transform {
+    /// Emitted as the API sends it.
+    None,
+    /// `chat{chatId,channelId,contactId}` becomes top-level `chat_id`, `channel_id`,
+    /// `contact_id`, the way warehouses join on them.
+    FlattenChat,
+    /// Sessions keep their `chat` object and gain `chat_id` (`chat.chat.chatId`) for joins.
+    AddSessionChatId,
+    /// Credentials the API returns with a record (a bot token, a webhook secret) are removed
+    /// at any depth, so they never reach a destination.
+    RemoveSecrets,
+    /// Items that are plain strings become `{"<field>": "..."}`.
+    WrapString(&'static str),
+}
 
 /// The most primary-key fields a stream may have.
 pub(crate) const MAX_KEY_FIELDS: usize = 2;

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use crate::config::{self, Config};
+use crate::protocol::state::InputState;
 use crate::read::state::Coverage;
-use crate::state::InputState;
 use crate::streams;
 use serde_json::Value;
 

@@ -2,4 +2,5 @@
 //! checked against the code that produces or reads them.
 
 mod integration_samples;
+mod layering;
 mod spec_form;

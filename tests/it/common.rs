@@ -368,6 +368,18 @@ pub fn strings_in(v: &Value, out: &mut String) {
 /// only Airbyte messages on stdout, prints no form of any of `secrets` anywhere, and no 8-character
 /// piece of one outside the records.
 pub fn guarded(args: &[String], env: &[(&str, &str)], secrets: &[&str], deadline: Duration) -> Result<Run, String> {
+    guarded_measured(args, env, secrets, deadline).map(|(run, _)| run)
+}
+
+/// [`guarded`], also returning the run's peak resident memory in bytes (the kernel's
+/// `ru_maxrss` for that one child, read when it is reaped, so no peak between two samples is
+/// missed).
+pub fn guarded_measured(
+    args: &[String],
+    env: &[(&str, &str)],
+    secrets: &[&str],
+    deadline: Duration,
+) -> Result<(Run, u64), String> {
     let mut cmd = Command::new(BIN);
     cmd.args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     for (k, v) in env {
@@ -387,13 +399,13 @@ pub fn guarded(args: &[String], env: &[(&str, &str)], secrets: &[&str], deadline
         b
     });
     let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
+    let (status, peak_rss) = loop {
+        if let Some(reaped) = reap(&child, false) {
+            break reaped;
         }
         if started.elapsed() > deadline {
             let _ = child.kill();
-            let _ = child.wait();
+            let _ = reap(&child, true);
             let out = String::from_utf8_lossy(&out_thread.join().unwrap()).into_owned();
             let tail: String = out.lines().rev().take(5).collect::<Vec<_>>().join("\n");
             return Err(format!("still running after {deadline:?}, killed; last stdout lines:\n{tail}"));
@@ -453,7 +465,24 @@ pub fn guarded(args: &[String], env: &[(&str, &str)], secrets: &[&str], deadline
             }
         }
     }
-    Ok(Run { code, stdout, stderr, messages })
+    Ok((Run { code, stdout, stderr, messages }, peak_rss))
+}
+
+/// Reaps `child` if it has exited (or, with `block`, once it has), with its exit status and
+/// peak resident memory in bytes. `std::process::Child` does not report memory, so the child is
+/// reaped here with `wait4` rather than by `Child::wait`.
+fn reap(child: &std::process::Child, block: bool) -> Option<(std::process::ExitStatus, u64)> {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value, and wait4 writes only into the two locals.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let flags = if block { 0 } else { libc::WNOHANG };
+    // SAFETY: `pid` is our own child, not yet reaped (`Child::wait` is never called on it).
+    let reaped = unsafe { libc::wait4(pid, &mut status, flags, &mut usage) };
+    assert!(reaped >= 0, "wait4 on the connector failed: {}", std::io::Error::last_os_error());
+    // Linux reports ru_maxrss in KiB.
+    (reaped == pid).then(|| (std::process::ExitStatus::from_raw(status), usage.ru_maxrss as u64 * 1024))
 }
 
 pub fn clip(s: &str) -> String {

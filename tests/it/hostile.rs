@@ -1,4 +1,4 @@
-//! Hostile input, table-driven (issue 6): broken config, catalog and state files, and API
+//! Hostile input, table-driven: broken config, catalog and state files, and API
 //! bodies that break the rules (through mock scenarios). Whatever comes in, the connector must
 //! not panic, must exit 0, 1 or 2 as the protocol expects, must print only Airbyte messages,
 //! must say clearly what is wrong and where, and must never print the token.
@@ -480,8 +480,8 @@ fn state_cases() -> Vec<Case> {
     ]
 }
 
-/// Paths that are not regular files, or files far too large (issue 17, item 6), for each kind
-/// of input: refused before they are read (a pipe would block, a device never ends), with a
+/// Paths that are not regular files, or files far too large, for each kind of input: refused
+/// before they are read (a pipe would block, a device never ends), with a
 /// message saying what the path is.
 fn special_file_cases(target: Target) -> Vec<Case> {
     use Content::*;
@@ -687,7 +687,7 @@ fn hostile_config_catalog_and_state_files_get_clear_errors_and_never_a_panic() {
     assert!(failures.is_empty(), "{} of {runs} runs failed:\n{}", failures.len(), failures.join("\n"));
 }
 
-/// Issue 17, item 8: the duplicate-name check compared each stream with every one before it, so
+/// The duplicate-name check once compared each stream with every one before it, so
 /// a catalog of 160k streams took 101 s to refuse. 200k distinct names and one repeated at the
 /// end go through the whole check; linear, it takes well under a second (the bound leaves room
 /// for a loaded machine and a debug build).
@@ -713,7 +713,7 @@ fn a_catalog_of_200k_streams_is_parsed_in_linear_time() {
     eprintln!("200k-stream catalog refused in {took:?}");
 }
 
-/// Issue 17, item 9: a stream name from the catalog is quoted with its control characters
+/// A stream name from the catalog is quoted with its control characters
 /// escaped, never written raw to a terminal that would act on them.
 #[test]
 fn control_characters_in_a_stream_name_are_shown_escaped() {
@@ -756,10 +756,10 @@ fn control_characters_in_an_unknown_stream_name_are_shown_escaped() {
 }
 
 /// Config errors echo the offending value (shortened to 80 characters, `{:?}`-escaped): the
-/// token pasted into another field must not come out in any form, whole or in pieces (issue 17,
-/// item 4: a value cut before it was redacted left up to 79 characters of a token behind, and
-/// base64, fully percent-encoded and case-folded forms were printed whole). [`guarded`] looks for
-/// every form of the token and every 8-character piece of one.
+/// token pasted into another field must not come out in any form, whole or in pieces (a value
+/// cut before it was redacted once left up to 79 characters of a token behind, and base64, fully
+/// percent-encoded and case-folded forms were printed whole). [`guarded`] looks for every form of
+/// the token and every 8-character piece of one.
 #[test]
 fn a_token_pasted_into_another_config_field_is_masked_in_the_error() {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

@@ -1,5 +1,5 @@
 //! Incremental syncs: state in and out, windows and their edges, resuming after a crash, late
-//! arrivals and long-term search only where needed (issue 5).
+//! arrivals and long-term search only where needed.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};

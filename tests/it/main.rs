@@ -4,13 +4,17 @@
 
 mod common;
 
+mod checkpoint_cadence;
 mod cli;
 mod docs_page;
 mod hostile;
+mod hostile_http;
 mod incremental;
 mod metadata;
 mod new_streams;
 mod pyproject;
+mod rate_limit_status;
 mod read;
 mod resilience;
+mod resumable_lists;
 mod snapshots;

@@ -1,5 +1,5 @@
 //! `read` of every stream against the mock: exactly the mock's records, valid against their
-//! schemas, with the protocol's statuses and states (issue 4).
+//! schemas, with the protocol's statuses and states.
 
 use std::collections::{HashMap, HashSet};
 

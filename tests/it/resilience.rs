@@ -1,4 +1,4 @@
-//! Resilience and security against the mock (issue 6): faults, rate limits, retries that run
+//! Resilience and security against the mock: faults, rate limits, retries that run
 //! out, how each failure is classified, redirects, and the token never leaking into output.
 //!
 //! Every run here goes through [`run_guarded`], which fails the test on a panic, a signal, an

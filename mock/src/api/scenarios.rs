@@ -41,9 +41,10 @@ pub(crate) fn replacement(scenario: &Scenario) -> Option<Reply> {
     }
 }
 
-/// The field `WrongTypes` breaks in every item of `s`, and its wrong-typed value.
-fn wrong_field(s: Stream, item: &serde_json::Map<String, Value>) -> (&'static str, Value) {
-    match s {
+/// The field `WrongTypes` breaks in every item of `s`, and its wrong-typed value (`None` for
+/// blacklisted contacts, whose records are plain strings).
+fn wrong_field(s: Stream, item: &serde_json::Map<String, Value>) -> Option<(&'static str, Value)> {
+    Some(match s {
         Stream::Chats => ("isBanned", "yes".into()),
         // Times as epoch milliseconds: the same instant in the wrong JSON type.
         Stream::Messages | Stream::Sessions => {
@@ -70,9 +71,8 @@ fn wrong_field(s: Stream, item: &serde_json::Map<String, Value>) -> (&'static st
         Stream::Typifications => ("queues", "sales".into()),
         Stream::TicketFieldDefinitions => ("validOptions", "none".into()),
         Stream::BilledConversations => ("origin", 1.into()),
-        // Its records are strings; see `wrong_item`.
-        Stream::ContactsBlacklist => ("contact", Value::Null),
-    }
+        Stream::ContactsBlacklist => return None,
+    })
 }
 
 /// A record with a known field of the wrong type (blacklisted contacts, plain strings, become
@@ -83,8 +83,9 @@ fn wrong_item(s: Stream, item: &mut Value) {
         return;
     }
     if let Some(o) = item.as_object_mut() {
-        let (k, val) = wrong_field(s, o);
-        o.insert(k.to_string(), val);
+        if let Some((k, val)) = wrong_field(s, o) {
+            o.insert(k.to_string(), val);
+        }
     }
 }
 

@@ -36,6 +36,7 @@ pub(crate) use channels::{platform_of_channel, ref_channel_id, ChannelDef};
 pub(crate) use chats::ChatShape;
 use notifications::{blacklist_index, blacklisted_number};
 use vocab::{FIRST, LAST};
+use whatsapp::{account_index, account_number};
 
 /// Per-stream salts (ids and times of different streams are independent), by [`Stream::idx`].
 pub(super) const SALT: [u64; STREAMS] = [
@@ -252,7 +253,7 @@ impl Gen {
             }
             Stream::Channels => self.channels.get(i as usize).map(|c| c.id.clone()).unwrap_or_default(),
             Stream::WhatsappTemplates => self.template_key(i),
-            Stream::WhatsappAccounts => self.account_number(i),
+            Stream::WhatsappAccounts => account_number(i),
             Stream::AgentMetrics => self.agent_metric_key(i),
             Stream::AgentPerformance => self.agent_performance_key(i),
             Stream::TicketFieldDefinitions => self.field_definition_id(i),
@@ -278,7 +279,7 @@ impl Gen {
                 (i < n && self.id_of(s, i) == pk).then_some(i)
             }
             Stream::WhatsappTemplates => (0..n).find(|&i| self.id_of(s, i) == pk),
-            Stream::WhatsappAccounts => self.account_index(pk).filter(|&i| i < n),
+            Stream::WhatsappAccounts => account_index(pk).filter(|&i| i < n),
             Stream::TicketFieldDefinitions => self.field_definition_index(pk).filter(|&i| i < n),
             Stream::ContactsBlacklist => blacklist_index(pk).filter(|&i| i < n),
             _ => parse_id(self.seed, SALT[s.idx()], pk).filter(|&i| i < n),

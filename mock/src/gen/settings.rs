@@ -43,12 +43,7 @@ const FIELDS: [(&str, &str, &str, Options); 5] = [
 
 /// The name of typification `k` (sessions and agent metrics close with the first ones).
 pub(crate) fn typification_name(k: u64) -> String {
-    let base = TYPIFICATIONS[(k % TYPIFICATIONS.len() as u64) as usize];
-    if k < TYPIFICATIONS.len() as u64 {
-        base.to_string()
-    } else {
-        format!("{base}_{k}")
-    }
+    nth_name(&TYPIFICATIONS, k)
 }
 
 /// `list[k]`, or `<list[k mod len]>_<k>` beyond the list.

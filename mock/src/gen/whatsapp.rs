@@ -163,16 +163,6 @@ impl Gen {
         a.end();
     }
 
-    /// The number of account `k` (its primary key).
-    pub(super) fn account_number(&self, k: u64) -> String {
-        account_number(k)
-    }
-
-    /// The account a number belongs to.
-    pub(super) fn account_index(&self, number: &str) -> Option<u64> {
-        number.parse::<u64>().ok()?.checked_sub(FIRST_LINE)
-    }
-
     pub(crate) fn write_account(&self, out: &mut String, k: u64) {
         let mut o = Obj::new(out);
         o.str("number", &account_number(k))
@@ -183,9 +173,14 @@ impl Gen {
     }
 }
 
-/// The phone line of account `k`.
+/// The phone line of account `k` (its primary key).
 pub(super) fn account_number(k: u64) -> String {
     (FIRST_LINE + k).to_string()
+}
+
+/// The account a phone line belongs to.
+pub(super) fn account_index(number: &str) -> Option<u64> {
+    number.parse::<u64>().ok()?.checked_sub(FIRST_LINE)
 }
 
 /// The WhatsApp business account of line `k`: the first two lines share the main one.

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::input::{kind_of, shorten};
+use crate::protocol::input::{kind_of, shorten};
 
 /// The raw state blobs per stream name; `None` means "reset this stream" (`stream_state: null`).
 #[derive(Debug, Default, Clone, PartialEq)]
