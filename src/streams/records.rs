@@ -891,7 +891,8 @@ pub(crate) struct WhatsAppAccountRecord {
 /// stream is listed and read only with `include_bi_dashboards`.
 ///
 /// Incremental, cursor `sessionCreationTime`: read in date windows on the session's start, each
-/// record emitted once per window. Botmaker lists a session's metrics only once it has closed, so
+/// record kept by the window its start lies in. Botmaker lists a session's metrics only once it
+/// has closed, so
 /// the cursor stays `session_settle_days` behind now and those days are read again on every sync;
 /// deduplicate on `sessionId` and `agentId`. The counters arrive as text (as Botmaker's spec
 /// types them) and are emitted as numbers; `-` or an empty text (a metric that does not apply)
