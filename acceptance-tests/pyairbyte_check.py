@@ -158,7 +158,7 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
     table and returns the problems."""
     problems: list[str] = []
     schema = cache.schema_name
-    header = f"{'stream':<10} {'column':<28} {'kind':<9} {'DuckDB type':<26} {'values':>7}  result"
+    header = f"{'stream':<24} {'column':<28} {'kind':<9} {'DuckDB type':<26} {'values':>7}  result"
     say("\nTyped landing in DuckDB (values compared with the connector's own full-refresh read)")
     say(header)
     say("-" * len(header))
@@ -216,7 +216,7 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                 if mismatched > 3:
                     bad.append(f"... {mismatched - 3} more of {compared} values differ")
             verdict = "ok" if not bad else "MISMATCH"
-            say(f"{stream.name:<10} {column:<28} {kind:<9} {sql_type or '-':<26} {compared:>7}  {verdict}")
+            say(f"{stream.name:<24} {column:<28} {kind:<9} {sql_type or '-':<26} {compared:>7}  {verdict}")
             problems += [f"{stream.name}.{column}: {b}" for b in bad]
     return problems
 
@@ -354,7 +354,7 @@ def main() -> int:
     def cell(counts: dict[str, int] | None, name: str) -> str:
         return "?" if counts is None else str(counts.get(name, 0))
 
-    header = f"{'stream':<10} {'mock':>7} {'read 1':>7} {'rows':>7} {'read 2':>7} {'rows':>7}  result"
+    header = f"{'stream':<24} {'mock':>7} {'read 1':>7} {'rows':>7} {'read 2':>7} {'rows':>7}  result"
     say(f"\nPyAirbyte {version('airbyte')} -> DuckDB; read 1 = first sync, read 2 = incremental re-sync")
     say(header)
     say("-" * len(header))
@@ -366,14 +366,14 @@ def main() -> int:
                 f"{name}: mock {want}, cache rows after read 1 {first_rows[name]}, after read 2 {second_rows[name]}"
             )
         say(
-            f"{name:<10} {want if want is not None else '-':>7} {cell(first_read, name):>7} "
+            f"{name:<24} {want if want is not None else '-':>7} {cell(first_read, name):>7} "
             f"{first_rows[name]:>7} {cell(second_read, name):>7} {second_rows[name]:>7}  "
             f"{'ok' if ok else 'MISMATCH'}"
         )
     total = sum(first_rows.values())
     say("-" * len(header))
     say(
-        f"{'total':<10} {sum(expected.values()):>7} {sum((first_read or {}).values()):>7} {total:>7} "
+        f"{'total':<24} {sum(expected.values()):>7} {sum((first_read or {}).values()):>7} {total:>7} "
         f"{sum((second_read or {}).values()):>7} {sum(second_rows.values()):>7}"
     )
     say(f"read 1 took {first_seconds:.1f} s, read 2 {second_seconds:.1f} s")
