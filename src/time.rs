@@ -26,6 +26,15 @@ pub(crate) fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// The current time, to the millisecond. Every instant a sync may store in a state (window
+/// edges, gaps, cursors) derives from it, and states keep milliseconds: an instant finer than
+/// that would be saved a little off, leaving a sliver between what was read and what the state
+/// says was read (a record there lost), or reading one twice.
+pub(crate) fn now_to_millis() -> DateTime<Utc> {
+    let now = Utc::now();
+    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
+}
+
 /// A half-open time span `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Span {
@@ -46,9 +55,11 @@ impl Span {
         self.start >= self.end
     }
 
-    /// "2024-01-01T00:00:00Z → 2024-02-01T00:00:00Z", for messages.
+    /// "2024-01-01T00:00:00Z → 2024-02-01T00:00:00.250Z", for messages: exact, with a fraction
+    /// only where an end has one.
     pub(crate) fn describe(&self) -> String {
-        format!("{} → {}", format_api(self.start), format_api(self.end))
+        let exact = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, true);
+        format!("{} → {}", exact(self.start), exact(self.end))
     }
 }
 
@@ -104,6 +115,12 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_keeps_what_a_state_keeps() {
+        let now = now_to_millis();
+        assert_eq!(parse_datetime(&format_cursor(now)), Some(now));
+    }
+
+    #[test]
     fn formats_and_rounds() {
         let t = parse_datetime("2024-05-01T12:34:56.789Z").unwrap();
         assert_eq!(format_api(t), "2024-05-01T12:34:56Z");
@@ -111,6 +128,7 @@ mod tests {
         assert_eq!(format_api(ceil_second(t)), "2024-05-01T12:34:57Z");
         assert_eq!(format_api(floor_second(t)), "2024-05-01T12:34:56Z");
         assert_eq!(format_api(ceil_hour(t)), "2024-05-01T13:00:00Z");
+        assert_eq!(Span::new(ceil_hour(t), t).describe(), "2024-05-01T13:00:00Z → 2024-05-01T12:34:56.789Z");
         let whole = parse_datetime("2024-05-01T12:00:00Z").unwrap();
         assert_eq!(ceil_second(whole), whole);
         assert_eq!(ceil_hour(whole), whole);

@@ -21,8 +21,6 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::Utc;
-
 use crate::config::Config;
 use crate::error::{Error, Failure, FailureType};
 use crate::escape::printable;
@@ -161,7 +159,7 @@ fn select(name: String, mode: SyncMode, config: &Config, state: &InputState) -> 
 }
 
 async fn run_streams(client: &Arc<ApiClient>, config: &Arc<Config>, selected: Vec<Selected>, events: &Output) {
-    let now = Utc::now();
+    let now = crate::time::now_to_millis();
     let mut tasks = tokio::task::JoinSet::new();
     let mut task_streams = std::collections::HashMap::new();
     for (index, selected) in selected.into_iter().enumerate() {

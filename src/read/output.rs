@@ -253,8 +253,9 @@ impl<'w, W: Write> Emitter<'w, W> {
     fn write_state(&mut self, stream: usize) -> io::Result<()> {
         let s = &mut self.streams[stream];
         let state = s.state.to_json();
-        // Never the same state twice in a row: the platform fails such a sync.
-        if s.last_state.as_ref() == Some(&state) && s.since_state == 0 {
+        // Never the same state twice in a row, even with records in between (they then count
+        // towards the next STATE that moves): the platform fails such a sync.
+        if s.last_state.as_ref() == Some(&state) {
             return Ok(());
         }
         self.writer.state(&s.name, &state, s.since_state)?;
@@ -420,6 +421,31 @@ mod tests {
                 ("2024-01-02T18:00:00.000Z".to_string(), 2.0),
                 ("2024-01-03T00:00:00.000Z".to_string(), 1.0),
             ]
+        );
+    }
+
+    #[test]
+    fn progress_that_does_not_move_the_state_writes_no_state() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("sessions".into(), coverage())]);
+        let progress = || Event::Progress {
+            stream: 0,
+            seq: 0,
+            delta: Delta::Covered(Span::new(t("2024-01-01T00:00:00Z"), t("2024-01-01T06:00:00Z"))),
+        };
+        e.handle(page(0, 2)).unwrap();
+        e.handle(progress()).unwrap();
+        // An empty page, or records all at the same time: the same progress again.
+        e.handle(page(0, 1)).unwrap();
+        e.handle(progress()).unwrap();
+        e.handle(page(0, 4)).unwrap();
+        e.handle(Event::Done { stream: 0, seq: 0, deltas: covered("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") })
+            .unwrap();
+        e.handle(Event::Finished { stream: 0, result: Ok(()) }).unwrap();
+        e.finish().unwrap();
+        assert_eq!(
+            states(&messages(w)),
+            [("2024-01-01T06:00:00.000Z".to_string(), 2.0), ("2024-01-02T00:00:00.000Z".to_string(), 5.0)]
         );
     }
 

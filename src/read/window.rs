@@ -11,14 +11,16 @@
 //! - Where the docs state no recent window (/calls), an old window is asked without long-term
 //!   search first. Records in the answer prove the endpoint serves old history plainly; an
 //!   empty answer may hide records, so it is asked again with long-term search (when enabled)
-//!   or recorded as a gap (when not), until an answer proves either way.
+//!   or recorded as a gap (when not), until an answer proves either way. Such a gap is filled
+//!   at the end of the stream if a later answer proved that plain requests serve old records
+//!   (the empty answer was then the whole truth).
 //!
 //! Endpoints with a retention limit (/notifications/sent-results keeps three months) are read
 //! with plain requests only: what lies beyond the limit, when planned or by the time its window
 //! is requested, is reported as unavailable and passed over in the state.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::TimeDelta;
 use tokio::task::JoinSet;
@@ -33,7 +35,7 @@ use crate::error::{Error, Result};
 use crate::http::{Failed, Origin};
 use crate::protocol::LogLevel;
 use crate::streams::{RecentWindow, WindowRules};
-use crate::time::{ceil_second, floor_second, format_api, Span};
+use crate::time::{ceil_second, floor_second, format_api, now_to_millis, Span};
 
 /// What the API's answers have shown about long-term search, shared by a stream's windows.
 #[derive(Default)]
@@ -48,6 +50,9 @@ struct Learned {
     windows_refused: AtomicU64,
     /// Records of some window came out of time order: checkpoints wait for whole windows.
     out_of_order: AtomicBool,
+    /// Old spans recorded as gaps only because a plain request found nothing in them before
+    /// any answer had shown whether plain requests reach old records.
+    unproven_gaps: Mutex<Vec<Span>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -143,6 +148,17 @@ pub(crate) async fn read_windowed(ctx: Arc<StreamCtx>, coverage: Coverage, rules
         let (span, stats) = join_next(&mut running).await?;
         sizer.observe(span, stats.items);
         totals.add(stats);
+    }
+    // Empty plain answers that proved nothing at the time are the whole truth if a later
+    // answer showed that plain requests serve old records: their gaps are filled.
+    let unproven = std::mem::take(&mut *learned.unproven_gaps.lock().unwrap_or_else(|e| e.into_inner()));
+    if !unproven.is_empty() && learned.old_served_plainly.load(Ordering::Relaxed) {
+        ctx.out.send(Event::Planned { stream: ctx.index, partitions: seq + 1 })?;
+        ctx.out.send(Event::Done {
+            stream: ctx.index,
+            seq,
+            deltas: unproven.into_iter().map(Delta::Covered).collect(),
+        })?;
     }
     log_summary(&ctx, &totals, false);
     let (read, refused) =
@@ -260,15 +276,16 @@ async fn read_window(
             ),
         );
     }
-    // What counts as old at the time of the request, for what plain answers prove.
-    let boundary = chrono::Utc::now() - TimeDelta::days(recent_days.unwrap_or_default());
+    // What counts as old before the request was sent: only a record older than that proves
+    // that plain requests reach old records.
+    let proof_boundary = now_to_millis() - TimeDelta::days(recent_days.unwrap_or_default());
     // A probe's outcome may still be a gap: only reads whose window will count as read report
     // progress inside it.
     let settled_read = window.checkpoints && (documented || long_term || !old);
     let progress = settled_read.then_some(Progress { learned: &learned, seq: window.seq });
     let outcome = match read_pages(&ctx, window.span, rules, long_term, &mut dedupe, progress).await {
         Ok(stats) if !documented && old && !long_term => {
-            let proven = stats.oldest.is_some_and(|t| t < boundary);
+            let proven = stats.oldest.is_some_and(|t| t < proof_boundary);
             if proven && !learned.old_served_plainly.swap(true, Ordering::Relaxed) {
                 ctx.out.log(
                     LogLevel::Info,
@@ -282,7 +299,10 @@ async fn read_window(
             if proven || learned.old_served_plainly.load(Ordering::Relaxed) {
                 WindowOutcome::Read(stats)
             } else {
-                probe_old_part(&ctx, &learned, &window, boundary, rules, stats, &mut dedupe).await?
+                // What may have been hidden is measured after the answer, so that the part
+                // taken as read never reaches into what the API still counted as old.
+                let hidden_before = now_to_millis() - TimeDelta::days(recent_days.unwrap_or_default());
+                probe_old_part(&ctx, &learned, &window, hidden_before, rules, stats, &mut dedupe).await?
             }
         }
         Ok(stats) => WindowOutcome::Read(stats),
@@ -356,8 +376,9 @@ async fn read_retained(
     days: i64,
     dedupe: &mut Dedupe,
 ) -> Result<WindowOutcome> {
-    // Requests reach a second before their window; a minute's margin keeps them inside.
-    let oldest = chrono::Utc::now() - TimeDelta::days(days) + RECENT_MARGIN / 60;
+    // Requests reach a second before their window; a minute's margin keeps them inside. (The
+    // clock in milliseconds, like every edge the state records.)
+    let oldest = now_to_millis() - TimeDelta::days(days) + RECENT_MARGIN / 60;
     if window.span.start >= oldest {
         return Ok(WindowOutcome::Read(read_pages(ctx, window.span, rules, false, dedupe, None).await?));
     }
@@ -387,6 +408,9 @@ async fn probe_old_part(
         return Ok(WindowOutcome::Read(plain));
     }
     if !ctx.config.long_term_search {
+        if window.checkpoints {
+            learned.unproven_gaps.lock().unwrap_or_else(|e| e.into_inner()).push(old_part);
+        }
         return Ok(WindowOutcome::Gap(old_part));
     }
     let progress = window.checkpoints.then_some(Progress { learned, seq: window.seq });
@@ -439,6 +463,7 @@ async fn read_pages(
     let filter = if rules.filter_by_cursor { Filter::within(vec![span]) } else { Filter::everything() };
     let progress = progress.filter(|_| rules.filter_by_cursor);
     let mut so_far = PageStats::default();
+    let mut reported = None;
     follow(ctx, url, Origin::Built, &filter, dedupe, |page, next| {
         let Some(Progress { learned, seq }) = progress else { return Ok(()) };
         so_far.add(*page);
@@ -456,7 +481,10 @@ async fn read_pages(
         }
         match (next, so_far.newest) {
             // Records at exactly that time may continue on the next page: covered up to it.
-            (Some(_), Some(newest)) if !learned.out_of_order.load(Ordering::Relaxed) && newest > span.start => {
+            (Some(_), Some(newest))
+                if !learned.out_of_order.load(Ordering::Relaxed) && newest > span.start && reported < Some(newest) =>
+            {
+                reported = Some(newest);
                 let delta = Delta::Covered(Span::new(span.start, newest.min(span.end)));
                 ctx.out.send(Event::Progress { stream: ctx.index, seq, delta })
             }

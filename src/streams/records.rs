@@ -203,6 +203,7 @@ pub(crate) struct EncryptionParams {
     /// The id of the encryption configuration used.
     pub config_id: Option<String>,
     /// The timestamp that belongs to the encryption parameters.
+    #[schemars(extend("format" = "date-time"))]
     pub timestamp: Option<String>,
     /// The encrypted key needed to decrypt the message.
     pub encrypted_key: Option<String>,
@@ -374,12 +375,15 @@ pub(crate) struct CallParticipant {
     /// Who brought the participant into the call, as Botmaker names it.
     pub initiated_by_type: Option<String>,
     /// When the participant was assigned to the call.
+    #[schemars(extend("format" = "date-time"))]
     pub assigned_ts: Option<String>,
     /// The support team the participant belongs to.
     pub support_team_id: Option<String>,
     /// When the participant joined the call.
+    #[schemars(extend("format" = "date-time"))]
     pub joined_datetime: Option<String>,
     /// When the participant left the call.
+    #[schemars(extend("format" = "date-time"))]
     pub left_datetime: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
@@ -398,8 +402,10 @@ pub(crate) struct CallFields {
     #[schemars(extend("format" = "date-time"))]
     pub creation_datetime: Option<String>,
     /// When the call started.
+    #[schemars(extend("format" = "date-time"))]
     pub start_datetime: Option<String>,
     /// When the call ended.
+    #[schemars(extend("format" = "date-time"))]
     pub end_datetime: Option<String>,
     /// The call's recording; its `url` needs the access token.
     pub recording: Option<Recording>,
@@ -688,6 +694,7 @@ pub(crate) struct TicketRecord {
     /// The ticket's state.
     pub state: Option<String>,
     /// When the ticket's state last changed.
+    #[schemars(extend("format" = "date-time"))]
     pub last_state_modification: Option<String>,
     /// When the ticket was created. The tickets stream's cursor.
     #[schemars(extend("format" = "date-time"))]
@@ -713,12 +720,15 @@ pub(crate) struct TicketRecord {
     /// The queues the ticket is waiting in.
     pub waiting_queue_ids: Option<Vec<String>>,
     /// Since when the ticket has been waiting to be assigned.
+    #[schemars(extend("format" = "date-time"))]
     pub waiting_assignation_since: Option<String>,
     /// The queue the ticket is assigned to.
     pub assigned_queue_id: Option<String>,
-    /// When the ticket was first answered; empty until then.
+    /// When the ticket was first answered; null until then (Botmaker sends an empty string).
+    #[schemars(extend("format" = "date-time"))]
     pub first_answer: Option<String>,
-    /// When the ticket was resolved; empty until then.
+    /// When the ticket was resolved; null until then (Botmaker sends an empty string).
+    #[schemars(extend("format" = "date-time"))]
     pub resolve_date: Option<String>,
     /// The ticket's finished SLA metrics, by metric.
     pub finished_slas_metrics: Option<Map<String, Value>>,

@@ -261,7 +261,10 @@ fn days_in_month(year: &[u8], month: u8) -> u8 {
 pub(crate) fn instant_of(value: &Value) -> Option<DateTime<Utc>> {
     match value {
         Value::String(s) => parse_datetime(s),
-        Value::Number(n) => n.as_i64().and_then(from_epoch),
+        Value::Number(n) => match n.as_i64() {
+            Some(whole) => from_epoch(whole),
+            None => n.as_f64().and_then(from_epoch_fraction),
+        },
         _ => None,
     }
 }
@@ -274,6 +277,16 @@ pub(crate) fn from_epoch(n: i64) -> Option<DateTime<Utc>> {
     } else {
         DateTime::from_timestamp_millis(n)
     }
+}
+
+/// Epoch seconds or milliseconds with a fraction (`1704067205.123`), split as [`from_epoch`]
+/// does, to the microsecond (an `f64` holds today's epoch microseconds exactly).
+pub(crate) fn from_epoch_fraction(x: f64) -> Option<DateTime<Utc>> {
+    let micros = if x.abs() < 1e11 { x * 1e6 } else { x * 1e3 };
+    if !micros.is_finite() || micros.abs() > 9.0e15 {
+        return None;
+    }
+    DateTime::from_timestamp_micros(micros.round() as i64)
 }
 
 /// RFC 3339 UTC with as many fractional digits as the time needs (none, 3, 6 or 9).
@@ -354,6 +367,10 @@ mod tests {
     fn epochs_are_seconds_or_milliseconds() {
         assert_eq!(instant_of(&json!(1704067205)), parse_datetime("2024-01-01T00:00:05Z"));
         assert_eq!(instant_of(&json!(1704067205123i64)), parse_datetime("2024-01-01T00:00:05.123Z"));
+        assert_eq!(instant_of(&json!(1704067205.123)), parse_datetime("2024-01-01T00:00:05.123Z"));
+        assert_eq!(instant_of(&json!(1704067205.0)), parse_datetime("2024-01-01T00:00:05Z"));
+        assert_eq!(instant_of(&json!(1704067205123.5)), parse_datetime("2024-01-01T00:00:05.1235Z"));
+        assert_eq!(instant_of(&json!(1e300)), None);
         assert_eq!(format_timestamp(parse_datetime("2024-01-01T00:00:05.120Z").unwrap()), "2024-01-01T00:00:05.120Z");
         assert_eq!(format_timestamp(parse_datetime("2024-01-01T02:00:05+02:00").unwrap()), "2024-01-01T00:00:05Z");
     }

@@ -14,8 +14,8 @@ use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess
 use serde_json::Value;
 
 use super::shape::{
-    canonical_integer, canonical_number, format_timestamp, from_epoch, instant_of, is_rfc3339_utc, Fix, JsonKind, Path,
-    Report, Shape,
+    canonical_integer, canonical_number, format_timestamp, from_epoch, from_epoch_fraction, instant_of, is_rfc3339_utc,
+    Fix, JsonKind, Path, Report, Shape,
 };
 use crate::time::parse_datetime;
 
@@ -205,6 +205,16 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
     fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
         match self.shape {
             Shape::Any | Shape::Number | Shape::NumberText => self.w.f64(v),
+            Shape::DateTime => match from_epoch_fraction(v) {
+                Some(t) => {
+                    self.w.string(&format_timestamp(t));
+                    self.note(Fix::TimestampNormalised);
+                }
+                None => {
+                    self.w.f64(v);
+                    self.note(Fix::TimestampUnreadable);
+                }
+            },
             Shape::Integer if v.fract() == 0.0 && v.abs() < 9.0e15 => {
                 self.w.display(v as i64);
                 self.note(Fix::Converted { from: JsonKind::Number });
@@ -663,6 +673,8 @@ mod tests {
             (json!("2024-01-01 00:00:05"), json!("2024-01-01T00:00:05Z")),
             (json!(1704067205123i64), json!("2024-01-01T00:00:05.123Z")),
             (json!(1704067205), json!("2024-01-01T00:00:05Z")),
+            (json!(1704067205.123), json!("2024-01-01T00:00:05.123Z")),
+            (json!(1704067205123.0), json!("2024-01-01T00:00:05.123Z")),
             (json!("1704067205123"), json!("2024-01-01T00:00:05.123Z")),
             (json!(""), Value::Null),
             (json!("soon"), json!("soon")),

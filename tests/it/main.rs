@@ -15,6 +15,7 @@ mod new_streams;
 mod pyproject;
 mod rate_limit_status;
 mod read;
+mod readings;
 mod resilience;
 mod resumable_lists;
 mod snapshots;
