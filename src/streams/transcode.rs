@@ -448,14 +448,8 @@ impl<'de> Visitor<'de> for ItemVisitor<'_, '_, '_, '_> {
         f.write_str("an object")
     }
 
-    fn visit_str<E: serde::de::Error>(mut self, v: &str) -> Result<(), E> {
-        let Transform::WrapString(field) = self.rules.transform else {
-            return Err(E::custom("an item is a string, not an object"));
-        };
-        self.w.out.push(b'{');
-        self.field(&mut true, field, &Value::String(v.to_string()));
-        self.w.out.push(b'}');
-        Ok(())
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.wrap(Value::String(v.to_string()), "a string")
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
@@ -508,16 +502,16 @@ impl<'de> Visitor<'de> for ItemVisitor<'_, '_, '_, '_> {
         Err(E::custom("an item is a boolean, not an object"))
     }
 
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
-        Err(E::custom("an item is a number, not an object"))
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.wrap(Value::from(v), "a number")
     }
 
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
-        Err(E::custom("an item is a number, not an object"))
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.wrap(Value::from(v), "a number")
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
-        Err(E::custom("an item is a number, not an object"))
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.wrap(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number), "a number")
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
@@ -526,6 +520,19 @@ impl<'de> Visitor<'de> for ItemVisitor<'_, '_, '_, '_> {
 }
 
 impl ItemVisitor<'_, '_, '_, '_> {
+    /// A plain item (a blacklisted number, as text or as a JSON number) becomes
+    /// `{"<field>": item}` under [`Transform::WrapString`]; for any other stream it is not a
+    /// record.
+    fn wrap<E: serde::de::Error>(mut self, item: Value, kind: &str) -> Result<(), E> {
+        let Transform::WrapString(field) = self.rules.transform else {
+            return Err(E::custom(format!("an item is {kind}, not an object")));
+        };
+        self.w.out.push(b'{');
+        self.field(&mut true, field, &item);
+        self.w.out.push(b'}');
+        Ok(())
+    }
+
     /// `chat{chatId,channelId,contactId}` → `chat_id`, `channel_id`, `contact_id`; anything
     /// else the reference carries stays under `chat`.
     fn flatten_chat(&mut self, first: &mut bool, chat: Value) {
@@ -733,6 +740,10 @@ mod tests {
         assert_eq!(value, json!({"id": "tg", "webhook": {"url": "u"}, "l": [{}, {"a": 1}]}));
         let (value, picked, _) = copy_with(r#""5491100""#, Transform::WrapString("id"), &["id"]).unwrap();
         assert_eq!((value, picked.key[0].as_deref()), (json!({"id": "5491100"}), Some("5491100")));
+        // A number sent for the text: wrapped, and converted to the declared string without loss.
+        let (value, picked, report) = copy_with("5491100", Transform::WrapString("id"), &["id"]).unwrap();
+        assert_eq!((value, picked.key[0].as_deref()), (json!({"id": "5491100"}), Some("5491100")));
+        assert!(report.lines("b").iter().all(|(warn, _)| !warn), "a lossless conversion is no warning");
     }
 
     #[test]
