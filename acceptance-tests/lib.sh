@@ -28,8 +28,15 @@ MOCK_TOKEN=mock-token-0123456789
 MOCK_SCALE=${MOCK_SCALE:-200}
 MOCK_SEED=${MOCK_SEED:-7}
 MOCK_SPAN_DAYS=${MOCK_SPAN_DAYS:-30}
+# Every stream, the incremental ones and the full-refresh-only ones (space-separated).
 # shellcheck disable=SC2034 # used by the scripts that source this file
-STREAMS="chats messages sessions calls contacts agents channels intents tickets"
+{
+  INCREMENTAL_STREAMS="chats messages sessions calls tickets agent_metrics agent_performance notification_results"
+  INCREMENTAL_STREAMS+=" billed_conversations"
+  FULL_REFRESH_STREAMS="contacts agents channels intents whatsapp_templates whatsapp_accounts campaigns roles"
+  FULL_REFRESH_STREAMS+=" variables typifications ticket_field_definitions webhooks contacts_blacklist"
+  STREAMS="$INCREMENTAL_STREAMS $FULL_REFRESH_STREAMS"
+}
 mkdir -p "$LOG_DIR"
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -175,17 +182,18 @@ mock_counts() {
 }
 
 # write_configs DIR: config.json (the mock's token, start date before the mock's data, long-term
-# search on, so a read returns every record), wrong_token_config.json (a wrong token) and the sample
-# catalogs, readable by the image's non-root user.
+# search on, so a read returns every record, and the billed dashboards on, since the sample catalogs
+# select them), wrong_token_config.json (a wrong token) and the sample catalogs, readable by the
+# image's non-root user.
 write_configs() {
   local dir=$1 start
   mkdir -p "$dir"
   start=$(date -u -d "-$((MOCK_SPAN_DAYS + 1)) days" +%F)
   cat >"$dir/config.json" <<EOF
-{"access_token": "$MOCK_TOKEN", "start_date": "$start", "api_url": "$MOCK_URL", "long_term_search": true}
+{"access_token": "$MOCK_TOKEN", "start_date": "$start", "api_url": "$MOCK_URL", "long_term_search": true, "include_bi_dashboards": true}
 EOF
   cat >"$dir/wrong_token_config.json" <<EOF
-{"access_token": "wrong-token-9876543210", "start_date": "$start", "api_url": "$MOCK_URL", "long_term_search": true}
+{"access_token": "wrong-token-9876543210", "start_date": "$start", "api_url": "$MOCK_URL", "long_term_search": true, "include_bi_dashboards": true}
 EOF
   cp "$REPO/catalog/configured_catalog.json" "$dir/catalog.json"
   cp "$REPO/catalog/configured_catalog_full_refresh.json" "$dir/catalog_full_refresh.json"

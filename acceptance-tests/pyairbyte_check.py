@@ -94,11 +94,12 @@ def typed_fields(json_schema: dict) -> dict[str, str]:
 
 def emitted_values(executable: str, config: dict, catalog, wanted: dict[str, dict[str, str]]) -> dict:
     """Reads every stream in full straight from the connector; returns
-    {stream: {primary key: {field: value as emitted}}} for the fields in `wanted`."""
+    {stream: {primary key (a tuple of its fields): {field: value as emitted}}} for the fields in
+    `wanted`."""
     configured = {"streams": []}
     keys = {}
     for stream in catalog.streams:
-        keys[stream.name] = stream.source_defined_primary_key[0][0]
+        keys[stream.name] = [path[0] for path in stream.source_defined_primary_key]
         configured["streams"].append(
             {
                 "stream": json.loads(stream.model_dump_json(exclude_none=True)),
@@ -125,7 +126,8 @@ def emitted_values(executable: str, config: dict, catalog, wanted: dict[str, dic
                     continue
                 record = message["record"]
                 stream, data = record["stream"], record["data"]
-                values[stream][data.get(keys[stream])] = {f: data.get(f) for f in wanted.get(stream, {})}
+                key = tuple(key_part(data.get(k)) for k in keys[stream])
+                values[stream][key] = {f: data.get(f) for f in wanted.get(stream, {})}
         if process.returncode != 0:
             raise RuntimeError(f"the connector's own full-refresh read exited with {process.returncode}")
     return values
@@ -142,12 +144,21 @@ def parse_emitted_timestamp(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+def key_part(value: object) -> object:
+    """A primary-key value in a form both sides share: DuckDB gives a date-time key (agent_performance's
+    `checkin`) back as a datetime, the connector emitted it as RFC 3339 text."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    parsed = parse_emitted_timestamp(value)
+    return parsed.astimezone(timezone.utc) if parsed is not None else value
+
+
 def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[str, str]]) -> list[str]:
     """Compares column types and values in the cache with what the connector emitted; prints a
     table and returns the problems."""
     problems: list[str] = []
     schema = cache.schema_name
-    header = f"{'stream':<10} {'column':<28} {'kind':<9} {'DuckDB type':<26} {'values':>7}  result"
+    header = f"{'stream':<24} {'column':<28} {'kind':<9} {'DuckDB type':<26} {'values':>7}  result"
     say("\nTyped landing in DuckDB (values compared with the connector's own full-refresh read)")
     say(header)
     say("-" * len(header))
@@ -163,8 +174,9 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                 f"WHERE table_schema = '{schema}' AND table_name = '{table}'"
             )
         }
-        key = stream.source_defined_primary_key[0][0]
-        key_column = LowerCaseNormalizer.normalize(key)
+        key = ", ".join(path[0] for path in stream.source_defined_primary_key)
+        key_columns = [LowerCaseNormalizer.normalize(path[0]) for path in stream.source_defined_primary_key]
+        key_select = ", ".join(f'"{c}" AS k{i}' for i, c in enumerate(key_columns))
         for field, kind in fields.items():
             column = LowerCaseNormalizer.normalize(field)
             sql_type = column_types.get(column)
@@ -178,8 +190,8 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                 bad.append(f"an integer field landed as {sql_type}")
             else:
                 landed = {
-                    row["k"]: row["v"]
-                    for row in cache.run_sql_query(f'SELECT "{key_column}" AS k, "{column}" AS v FROM {schema}.{table}')
+                    tuple(key_part(row[f"k{i}"]) for i in range(len(key_columns))): row["v"]
+                    for row in cache.run_sql_query(f'SELECT {key_select}, "{column}" AS v FROM {schema}.{table}')
                 }
                 for pk, source in emitted.get(stream.name, {}).items():
                     value = source.get(field)
@@ -199,11 +211,12 @@ def typed_landing(cache: object, catalog, emitted: dict, wanted: dict[str, dict[
                     if not ok:
                         mismatched += 1
                         if mismatched <= 3:
-                            bad.append(f"{key}={pk!r}: emitted {value!r}, cache holds {got!r}")
+                            shown = pk[0] if len(pk) == 1 else pk
+                            bad.append(f"{key}={shown!r}: emitted {value!r}, cache holds {got!r}")
                 if mismatched > 3:
                     bad.append(f"... {mismatched - 3} more of {compared} values differ")
             verdict = "ok" if not bad else "MISMATCH"
-            say(f"{stream.name:<10} {column:<28} {kind:<9} {sql_type or '-':<26} {compared:>7}  {verdict}")
+            say(f"{stream.name:<24} {column:<28} {kind:<9} {sql_type or '-':<26} {compared:>7}  {verdict}")
             problems += [f"{stream.name}.{column}: {b}" for b in bad]
     return problems
 
@@ -276,6 +289,7 @@ def main() -> int:
         "start_date": args.start_date,
         "api_url": args.api_url,
         "long_term_search": True,
+        "include_bi_dashboards": True,
     }
     if args.pip_url:
         try:
@@ -340,7 +354,7 @@ def main() -> int:
     def cell(counts: dict[str, int] | None, name: str) -> str:
         return "?" if counts is None else str(counts.get(name, 0))
 
-    header = f"{'stream':<10} {'mock':>7} {'read 1':>7} {'rows':>7} {'read 2':>7} {'rows':>7}  result"
+    header = f"{'stream':<24} {'mock':>7} {'read 1':>7} {'rows':>7} {'read 2':>7} {'rows':>7}  result"
     say(f"\nPyAirbyte {version('airbyte')} -> DuckDB; read 1 = first sync, read 2 = incremental re-sync")
     say(header)
     say("-" * len(header))
@@ -352,14 +366,14 @@ def main() -> int:
                 f"{name}: mock {want}, cache rows after read 1 {first_rows[name]}, after read 2 {second_rows[name]}"
             )
         say(
-            f"{name:<10} {want if want is not None else '-':>7} {cell(first_read, name):>7} "
+            f"{name:<24} {want if want is not None else '-':>7} {cell(first_read, name):>7} "
             f"{first_rows[name]:>7} {cell(second_read, name):>7} {second_rows[name]:>7}  "
             f"{'ok' if ok else 'MISMATCH'}"
         )
     total = sum(first_rows.values())
     say("-" * len(header))
     say(
-        f"{'total':<10} {sum(expected.values()):>7} {sum((first_read or {}).values()):>7} {total:>7} "
+        f"{'total':<24} {sum(expected.values()):>7} {sum((first_read or {}).values()):>7} {total:>7} "
         f"{sum((second_read or {}).values()):>7} {sum(second_rows.values()):>7}"
     )
     say(f"read 1 took {first_seconds:.1f} s, read 2 {second_seconds:.1f} s")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A real sync of all nine streams against the bundled Botmaker mock: no token, no network.
+# A real sync of every stream against the bundled Botmaker mock: no token, no network.
 #
 #   bash scripts/demo.sh            # 1,000 records per large stream
 #   SCALE=20000 bash scripts/demo.sh
@@ -31,6 +31,7 @@ cat >"$work/config.json" <<JSON
   "start_date": "$start",
   "long_term_search": true,
   "include_session_events": true,
+  "include_bi_dashboards": true,
   "api_url": "$api_url"
 }
 JSON
@@ -38,7 +39,7 @@ JSON
 echo "==> source-botmaker check"
 target/release/source-botmaker check --config "$work/config.json"
 
-echo "==> source-botmaker read (all nine streams; progress on stderr)"
+echo "==> source-botmaker read (every stream, the billed dashboards too; progress on stderr)"
 started=$(date +%s%N)
 target/release/source-botmaker read --config "$work/config.json" --catalog catalog/configured_catalog.json >"$work/output.jsonl"
 elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
@@ -46,15 +47,17 @@ elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
 echo
 echo "==> records per stream"
 grep -o '^{"type":"RECORD","record":{"stream":"[a-z_]*"' "$work/output.jsonl" \
-  | sed 's/.*"stream":"\([a-z_]*\)"/\1/' | sort | uniq -c | awk '{printf "  %-10s %8d\n", $2, $1}'
+  | sed 's/.*"stream":"\([a-z_]*\)"/\1/' | sort | uniq -c | awk '{printf "  %-24s %8d\n", $2, $1}'
 echo
 echo "==> final state per stream (what the next incremental sync resumes from)"
 grep '"type":"STATE"' "$work/output.jsonl" \
   | sed 's/.*"name":"\([a-z_]*\)"},"stream_state":\({[^}]*}\).*/\1 \2/' \
-  | awk '{last[$1]=$2} END {for (s in last) printf "  %-10s %s\n", s, last[s]}' | sort
+  | awk '{last[$1]=$2} END {for (s in last) printf "  %-24s %s\n", s, last[s]}' | sort
 echo
-echo "==> one messages record"
-grep -m1 '"stream":"messages"' "$work/output.jsonl" | cut -c1-400
+for stream in messages whatsapp_templates agent_metrics notification_results billed_conversations; do
+  echo "==> one $stream record"
+  grep -m1 "\"stream\":\"$stream\"" "$work/output.jsonl" | cut -c1-400
+done
 echo
 echo "==> log lines"
 grep '"type":"LOG"' "$work/output.jsonl" | sed 's/.*"message":"\(.*\)"}}$/  \1/'

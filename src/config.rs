@@ -98,6 +98,16 @@ pub(crate) struct ConfigSpec {
     #[schemars(title = "Include session AI analysis", extend("order" = 6, "group" = MAIN_GROUP))]
     pub include_session_ai_analysis: bool,
 
+    /// List and read the agent_metrics and agent_performance streams (Botmaker's Agent Metrics
+    /// and Agent Performance dashboards). Botmaker bills every request to them as BI data-source
+    /// consumption, which raises your Botmaker cost: a first sync asks for the whole history since
+    /// the start date, and each later sync for the days since the previous one (agent_metrics also
+    /// the last session settle days again). Off by default, so selecting every stream never
+    /// incurs that cost by accident.
+    #[serde(default)]
+    #[schemars(title = "Include BI dashboards (billed)", extend("order" = 7, "group" = MAIN_GROUP))]
+    pub include_bi_dashboards: bool,
+
     /// Calls and tickets are re-read this many days behind the saved cursor on every sync, so
     /// changes made after a sync read them (a recording added to a call, a ticket's new state)
     /// reach the destination, which deduplicates them by `id`. Leave it at 0 (each record read
@@ -137,6 +147,19 @@ pub(crate) struct ConfigSpec {
     )]
     pub max_concurrent_requests: u32,
 
+    /// The notification_results stream reads this many days behind its saved cursor again on
+    /// every sync, because Botmaker keeps updating a sending's delivered, read and answered
+    /// counters for days after it; destinations deduplicate them by `notificationInstanceId`.
+    /// The default of 3 catches most late counts. Raise it if your counters still change after
+    /// that; 0 reads each sending once, with the counters it had then.
+    #[serde(default = "default_notification_results_lookback_days")]
+    #[schemars(
+        title = "Notification results lookback (days)",
+        range(min = 0, max = 60),
+        extend("order" = 24, "group" = ADVANCED_GROUP)
+    )]
+    pub notification_results_lookback_days: u32,
+
     /// Base URL of the Botmaker API. Change it only to use a proxy or a test server; `https://`
     /// is required, except `http://` to a loopback address.
     #[serde(default = "default_api_url")]
@@ -149,6 +172,10 @@ pub(crate) struct ConfigSpec {
 
 fn default_session_settle_days() -> u32 {
     2
+}
+
+fn default_notification_results_lookback_days() -> u32 {
+    3
 }
 
 fn default_max_concurrent_requests() -> u32 {
@@ -197,7 +224,9 @@ pub(crate) struct Config {
     pub include_session_variables: bool,
     pub include_session_events: bool,
     pub include_session_ai_analysis: bool,
+    pub include_bi_dashboards: bool,
     pub lookback_window_days: u32,
+    pub notification_results_lookback_days: u32,
     pub session_settle_days: u32,
     pub max_concurrent_requests: u32,
     pub api_url: Url,
@@ -235,6 +264,7 @@ impl Config {
         let start_date = parse_start_date(&spec.start_date).map_err(|why| field_error("start_date", why))?;
         for (field, value, max) in [
             ("lookback_window_days", spec.lookback_window_days, 60),
+            ("notification_results_lookback_days", spec.notification_results_lookback_days, 60),
             ("session_settle_days", spec.session_settle_days, 30),
             ("max_concurrent_requests", spec.max_concurrent_requests, 64),
         ] {
@@ -252,7 +282,9 @@ impl Config {
             include_session_variables: spec.include_session_variables,
             include_session_events: spec.include_session_events,
             include_session_ai_analysis: spec.include_session_ai_analysis,
+            include_bi_dashboards: spec.include_bi_dashboards,
             lookback_window_days: spec.lookback_window_days,
+            notification_results_lookback_days: spec.notification_results_lookback_days,
             session_settle_days: spec.session_settle_days,
             max_concurrent_requests: spec.max_concurrent_requests,
             api_url,
@@ -406,6 +438,8 @@ mod tests {
         let c = config(json!({"access_token": "tok-123456", "start_date": "2024-01-01"})).unwrap();
         assert_eq!(c.start_date.to_rfc3339(), "2024-01-01T00:00:00+00:00");
         assert!(!c.long_term_search);
+        assert!(!c.include_bi_dashboards, "the billed dashboards are opt-in");
+        assert_eq!(c.notification_results_lookback_days, 3);
         assert_eq!(c.session_settle_days, 2);
         assert_eq!(c.max_concurrent_requests, 8);
         assert_eq!(c.api_url.as_str(), "https://api.botmaker.com/v2.0");
@@ -444,6 +478,14 @@ mod tests {
             (
                 json!({"access_token": "abcd1234", "start_date": "2024-01-01", "lookback_window_days": 61}),
                 "lookback_window_days",
+            ),
+            (
+                json!({"access_token": "abcd1234", "start_date": "2024-01-01", "notification_results_lookback_days": 61}),
+                "notification_results_lookback_days",
+            ),
+            (
+                json!({"access_token": "abcd1234", "start_date": "2024-01-01", "include_bi_dashboards": "yes"}),
+                "include_bi_dashboards",
             ),
             (
                 json!({"access_token": "abcd1234", "start_date": "2024-01-01", "max_concurrent_requests": 0}),

@@ -52,8 +52,8 @@ pub fn run<W: Write + Send>(
         }
         Command::Check { config } => check(&config, settings, out)?,
         Command::Discover { config } => {
-            load_config(&config).map_err(Failure::Error)?;
-            out.catalog(&streams::catalog()).map_err(Failure::Stdout)?;
+            let config = load_config(&config).map_err(Failure::Error)?;
+            out.catalog(&streams::catalog(config.include_bi_dashboards)).map_err(Failure::Stdout)?;
             Outcome::Done
         }
         Command::Read { config, catalog, state } => {
@@ -72,9 +72,10 @@ pub fn specification() -> serde_json::Value {
     config::connector_specification()
 }
 
-/// The catalog `discover` prints.
+/// The catalog `discover` prints with `include_bi_dashboards` on: every stream. (Without it,
+/// the streams Botmaker bills as BI data-source consumption are left out.)
 pub fn catalog() -> serde_json::Value {
-    streams::catalog()
+    streams::catalog(true)
 }
 
 fn shown(path: &Path) -> String {

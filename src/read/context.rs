@@ -31,6 +31,7 @@ pub(crate) struct StreamCtx {
 pub(crate) enum Start {
     Windowed(Coverage),
     RecentList(Coverage),
+    Months(Coverage),
     /// A list, resumed at the saved next page if there is one.
     List(Option<String>),
 }
@@ -55,11 +56,7 @@ impl StreamCtx {
     }
 
     pub(crate) fn lookback(&self) -> TimeDelta {
-        if self.def.uses_lookback {
-            TimeDelta::days(i64::from(self.config.lookback_window_days))
-        } else {
-            TimeDelta::zero()
-        }
+        TimeDelta::days(i64::from((self.def.lookback_days)(&self.config)))
     }
 
     /// Adds a page's notes on values that did not fit the schema.

@@ -2,12 +2,13 @@
 //! and reports how each ended.
 //!
 //! The layering inside: `plan` (which spans), `state` (what a STATE records), `dedupe`,
-//! `pages` (one page, a list of pages), `window` and `stream` (the readers of each stream
-//! shape), `output` (the one thread that writes stdout) and `progress` (what it draws).
+//! `pages` (one page, a list of pages), `window`, `months` and `stream` (the readers of each
+//! stream shape), `output` (the one thread that writes stdout) and `progress` (what it draws).
 
 mod context;
 mod dedupe;
 mod events;
+mod months;
 mod output;
 mod pages;
 mod plan;
@@ -49,7 +50,7 @@ struct Selected {
 impl Selected {
     fn initial_state(&self) -> StreamState {
         match &self.start {
-            Ok((_, Start::Windowed(c) | Start::RecentList(c))) => StreamState::Coverage(c.clone()),
+            Ok((_, Start::Windowed(c) | Start::RecentList(c) | Start::Months(c))) => StreamState::Coverage(c.clone()),
             Ok((def, Start::List(next))) if def.is_resumable() => StreamState::List { next_page: next.clone() },
             _ => StreamState::Nothing,
         }
@@ -125,24 +126,29 @@ fn select(name: String, mode: SyncMode, config: &Config, state: &InputState) -> 
         );
         return Selected { name, incremental_without_cursor: false, start: Err(Error::config(message)) };
     };
+    if def.bi_dashboard && !config.include_bi_dashboards {
+        let message = format!(
+            "Stream '{}' reads Botmaker's agent dashboards, which Botmaker bills as BI data-source consumption, and include_bi_dashboards is off. Turn on include_bi_dashboards in the source's settings to read it (and accept the cost), or remove the stream from the catalog.",
+            def.name
+        );
+        return Selected { name, incremental_without_cursor: false, start: Err(Error::config(message)) };
+    }
     // A full refresh starts from nothing; PyAirbyte asks for incremental on every stream, and
     // like Airbyte's CDK a stream without a cursor is then simply read in full (resuming a
     // list where the previous sync stopped, if it did).
     let incremental = mode == SyncMode::Incremental;
     let blob = state.blob(def.name);
     let start = match def.mode {
-        ReadMode::Windowed { cursor, .. } | ReadMode::RecentList { cursor, .. } => {
+        ReadMode::Windowed { cursor, .. } | ReadMode::RecentList { cursor, .. } | ReadMode::Months { cursor, .. } => {
             let coverage = if incremental {
                 Coverage::from_saved(def.name, blob, cursor, config.start_date)
             } else {
                 Ok(Coverage::fresh(cursor, config.start_date))
             };
-            coverage.map(|c| {
-                if matches!(def.mode, ReadMode::Windowed { .. }) {
-                    Start::Windowed(c)
-                } else {
-                    Start::RecentList(c)
-                }
+            coverage.map(|c| match def.mode {
+                ReadMode::Windowed { .. } => Start::Windowed(c),
+                ReadMode::Months { .. } => Start::Months(c),
+                _ => Start::RecentList(c),
             })
         }
         ReadMode::List { .. } => list_position(def.name, blob).map(Start::List),

@@ -6,7 +6,8 @@
 //!   before now, so records still being written are left for the next sync;
 //! - a span older than the endpoint's recent window needs long-term search; where the docs
 //!   state that window and long-term search is off, such a span is not requested but recorded
-//!   as a gap, to be read once long-term search is enabled;
+//!   as a gap, to be read once long-term search is enabled; where the endpoint keeps nothing
+//!   older (a retention limit), it is not requested and reported as unavailable;
 //! - sessions are listed only once finished, so their cursor stays `settle` behind now and the
 //!   unsettled span is read first, without checkpoints: every later window then checkpoints
 //!   in order, and the stream never ends with records after its last STATE.
@@ -30,10 +31,31 @@ pub(crate) struct Segment {
     pub(crate) span: Span,
     /// Older than the recent window: needs long-term search as far as the docs say.
     pub(crate) old: bool,
-    /// Not requested: recorded as a gap (old, long-term search off, documented recent window).
-    pub(crate) skip: bool,
+    /// Not requested, and why.
+    pub(crate) skip: Option<Skip>,
     /// Whether reading it moves the state (the unsettled span of sessions does not).
     pub(crate) checkpoints: bool,
+}
+
+/// Why a span is not requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Skip {
+    /// Old, long-term search off, documented recent window: recorded as a gap for a later sync.
+    Gap,
+    /// Older than the endpoint keeps at all: reported, and passed over in the state.
+    Unavailable,
+}
+
+/// What becomes of spans older than the recent window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OldSpans {
+    /// Requested: long-term search is on, or the docs state no recent window (the API's answer
+    /// decides then).
+    Read,
+    /// Recorded as gaps.
+    Gap,
+    /// Reported as unavailable (the endpoint's retention limit).
+    Unavailable,
 }
 
 /// What a plan is made from.
@@ -45,10 +67,9 @@ pub(crate) struct PlanInput<'a> {
     pub(crate) coverage: &'a Coverage,
     /// Read this far behind the cursor again (calls, tickets).
     pub(crate) lookback: TimeDelta,
-    pub(crate) recent_days: i64,
-    /// Whether old spans may be requested at all: long-term search is on, or the docs state no
-    /// recent window (the API's answer decides then).
-    pub(crate) old_readable: bool,
+    /// How far back plain requests reach (`None`: everything is recent).
+    pub(crate) recent_days: Option<i64>,
+    pub(crate) old: OldSpans,
     /// Sessions: the cursor stays this far behind now.
     pub(crate) settle: Option<TimeDelta>,
 }
@@ -57,7 +78,7 @@ pub(crate) struct PlanInput<'a> {
 pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Segment> {
     let coverage = input.coverage;
     let upper = input.now - INGESTION_LAG;
-    let recent_start = input.now - TimeDelta::days(input.recent_days) + RECENT_MARGIN;
+    let recent_start = input.recent_days.map(|days| input.now - TimeDelta::days(days) + RECENT_MARGIN);
     let cap = input.settle.map_or(upper, |s| (input.now - s).min(upper));
     // Forward from the cursor (less the lookback), taking in any gap the lookback reaches.
     let mut forward_start = (coverage.cursor - input.lookback).max(coverage.covered_from);
@@ -82,7 +103,7 @@ pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Segment> {
 /// Cuts `span` at the recent-window boundary and at the settle cap.
 fn cut(
     span: Span,
-    recent_start: DateTime<Utc>,
+    recent_start: Option<DateTime<Utc>>,
     cap: Option<DateTime<Utc>>,
     input: &PlanInput<'_>,
     out: &mut Vec<Segment>,
@@ -91,7 +112,7 @@ fn cut(
         return;
     }
     let mut cuts = vec![span.start];
-    for c in [Some(recent_start), cap].into_iter().flatten() {
+    for c in [recent_start, cap].into_iter().flatten() {
         if c > span.start && c < span.end {
             cuts.push(c);
         }
@@ -101,13 +122,14 @@ fn cut(
     cuts.dedup();
     for pair in cuts.windows(2) {
         let span = Span::new(pair[0], pair[1]);
-        let old = span.start < recent_start;
-        out.push(Segment {
-            span,
-            old,
-            skip: old && !input.old_readable,
-            checkpoints: cap.is_none_or(|c| span.end <= c),
-        });
+        let old = recent_start.is_some_and(|r| span.start < r);
+        let skip = match input.old {
+            _ if !old => None,
+            OldSpans::Read => None,
+            OldSpans::Gap => Some(Skip::Gap),
+            OldSpans::Unavailable => Some(Skip::Unavailable),
+        };
+        out.push(Segment { span, old, skip, checkpoints: cap.is_none_or(|c| span.end <= c) });
     }
 }
 
@@ -172,8 +194,8 @@ mod tests {
             now: t("2024-06-30T12:00:00Z"),
             coverage,
             lookback: TimeDelta::zero(),
-            recent_days: 7,
-            old_readable: true,
+            recent_days: Some(7),
+            old: OldSpans::Read,
             settle: None,
         }
     }
@@ -182,7 +204,7 @@ mod tests {
     type Row = (DateTime<Utc>, DateTime<Utc>, bool, bool, bool);
 
     fn spans(segments: &[Segment]) -> Vec<Row> {
-        segments.iter().map(|s| (s.span.start, s.span.end, s.old, s.skip, s.checkpoints)).collect()
+        segments.iter().map(|s| (s.span.start, s.span.end, s.old, s.skip.is_some(), s.checkpoints)).collect()
     }
 
     #[test]
@@ -196,7 +218,7 @@ mod tests {
                 (t("2024-06-23T13:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, true),
             ]
         );
-        let p = plan(&PlanInput { old_readable: false, recent_days: 3, ..input(&c) });
+        let p = plan(&PlanInput { old: OldSpans::Gap, recent_days: Some(3), ..input(&c) });
         assert_eq!(
             spans(&p),
             [
@@ -204,6 +226,21 @@ mod tests {
                 (t("2024-06-27T13:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, true),
             ]
         );
+    }
+
+    #[test]
+    fn spans_beyond_a_retention_limit_are_unavailable_and_nothing_is_old_without_a_limit() {
+        let c = fresh();
+        let p = plan(&PlanInput { old: OldSpans::Unavailable, recent_days: Some(20), ..input(&c) });
+        assert_eq!(
+            p.iter().map(|s| (s.span.start, s.span.end, s.skip)).collect::<Vec<_>>(),
+            [
+                (t("2024-06-01T00:00:00Z"), t("2024-06-10T13:00:00Z"), Some(Skip::Unavailable)),
+                (t("2024-06-10T13:00:00Z"), t("2024-06-30T11:58:00Z"), None),
+            ]
+        );
+        let p = plan(&PlanInput { old: OldSpans::Read, recent_days: None, ..input(&c) });
+        assert_eq!(spans(&p), [(t("2024-06-01T00:00:00Z"), t("2024-06-30T11:58:00Z"), false, false, true)]);
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub(crate) enum Delta {
     Covered(Span),
     /// This span could not be read; a later sync may.
     Gap(Span),
+    /// Botmaker no longer keeps this span (a retention limit): nothing to read, now or later, so
+    /// the coverage passes over it as if read. The sync reports it as unavailable.
+    Unavailable(Span),
     /// A list has been written up to this next page (`None`: to its end).
     Position(Option<String>),
 }
@@ -59,7 +62,7 @@ pub(crate) struct Coverage {
 impl StreamState {
     pub(crate) fn apply(&mut self, delta: &Delta) {
         match (self, delta) {
-            (StreamState::Coverage(c), Delta::Covered(span)) => c.covered(*span),
+            (StreamState::Coverage(c), Delta::Covered(span) | Delta::Unavailable(span)) => c.covered(*span),
             (StreamState::Coverage(c), Delta::Gap(span)) => c.gap(*span),
             (StreamState::List { next_page }, Delta::Position(next)) => next_page.clone_from(next),
             _ => {}

@@ -1,5 +1,5 @@
 //! Reading one stream: the readers of lists and tickets, and the dispatch to the windowed
-//! reader (`window`).
+//! reader (`window`) and the monthly one (`months`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use reqwest::Url;
 use super::context::{Start, StreamCtx};
 use super::dedupe::Dedupe;
 use super::events::Event;
+use super::months::read_months;
 use super::pages::{as_link, follow, log_summary, next_url, read_page, Filter, PageStats};
 use super::plan::INGESTION_LAG;
 use super::state::{Coverage, Delta};
@@ -32,6 +33,9 @@ pub(crate) async fn read_stream(ctx: Arc<StreamCtx>, start: Start) -> Result<()>
     match (start, ctx.def.mode) {
         (Start::Windowed(coverage), ReadMode::Windowed { rules, .. }) => read_windowed(ctx, coverage, rules).await,
         (Start::RecentList(coverage), ReadMode::RecentList { limit, .. }) => read_tickets(&ctx, &coverage, limit).await,
+        (Start::Months(coverage), ReadMode::Months { period_param, .. }) => {
+            read_months(ctx, coverage, period_param).await
+        }
         (Start::List(resume), ReadMode::List { .. } | ReadMode::Single) => read_list(&ctx, resume).await,
         (start, mode) => {
             Err(Error::system(format!("stream '{}' cannot start from {start:?} in mode {mode:?}", ctx.def.name)))

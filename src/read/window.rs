@@ -14,6 +14,10 @@
 //!   or recorded as a gap (when not), until an answer proves either way. Such a gap is filled
 //!   at the end of the stream if a later answer proved that plain requests serve old records
 //!   (the empty answer was then the whole truth).
+//!
+//! Endpoints with a retention limit (/notifications/sent-results keeps three months) are read
+//! with plain requests only: what lies beyond the limit, when planned or by the time its window
+//! is requested, is reported as unavailable and passed over in the state.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,7 +29,7 @@ use super::context::StreamCtx;
 use super::dedupe::{Dedupe, NeighbourKeys};
 use super::events::Event;
 use super::pages::{follow, log_summary, Filter, PageStats};
-use super::plan::{plan, PlanInput, Segment, WindowSizer, RECENT_MARGIN};
+use super::plan::{plan, OldSpans, PlanInput, Segment, Skip, WindowSizer, RECENT_MARGIN};
 use super::state::{Coverage, Delta};
 use crate::error::{Error, Result};
 use crate::http::{Failed, Origin};
@@ -65,6 +69,9 @@ enum WindowOutcome {
     /// This part of the window (its start, or all of it) may hold records Botmaker serves only
     /// to long-term searches, which are off; recorded as a gap. The rest was read.
     Gap(Span),
+    /// This part of the window (its start, or all of it) lies beyond the endpoint's retention
+    /// limit; the rest was read.
+    Unavailable(Span, PageStats),
 }
 
 /// How many windows of one stream are read at once: enough to keep the endpoint's rate limit
@@ -78,14 +85,18 @@ fn window_parallelism(ctx: &StreamCtx) -> usize {
 pub(crate) async fn read_windowed(ctx: Arc<StreamCtx>, coverage: Coverage, rules: WindowRules) -> Result<()> {
     let def = ctx.def;
     let long_term_search = ctx.config.long_term_search;
-    let documented = matches!(rules.recent, RecentWindow::Documented { .. });
+    let old = match rules.recent {
+        RecentWindow::Documented { .. } if !long_term_search => OldSpans::Gap,
+        RecentWindow::Retention { .. } => OldSpans::Unavailable,
+        _ => OldSpans::Read,
+    };
     let settle = rules.listed_when_finished.then(|| TimeDelta::days(i64::from(ctx.config.session_settle_days)));
     let segments = plan(&PlanInput {
         now: ctx.now,
         coverage: &coverage,
         lookback: ctx.lookback(),
         recent_days: rules.recent.days(),
-        old_readable: long_term_search || !documented,
+        old,
         settle,
     });
     log_plan(&ctx, &segments, rules, settle);
@@ -97,8 +108,12 @@ pub(crate) async fn read_windowed(ctx: Arc<StreamCtx>, coverage: Coverage, rules
     let mut totals = PageStats::default();
     let mut seq = 0u64;
     for (i, segment) in segments.iter().enumerate() {
-        if segment.skip {
-            ctx.out.send(Event::Done { stream: ctx.index, seq, deltas: vec![Delta::Gap(segment.span)] })?;
+        if let Some(skip) = segment.skip {
+            let delta = match skip {
+                Skip::Gap => Delta::Gap(segment.span),
+                Skip::Unavailable => Delta::Unavailable(segment.span),
+            };
+            ctx.out.send(Event::Done { stream: ctx.index, seq, deltas: vec![delta] })?;
             seq += 1;
             continue;
         }
@@ -120,7 +135,11 @@ pub(crate) async fn read_windowed(ctx: Arc<StreamCtx>, coverage: Coverage, rules
             seq += 1;
             start = span.end;
             let remaining = (segment.span.end - start)
-                + segments[i + 1..].iter().filter(|s| !s.skip).map(|s| s.span.end - s.span.start).sum::<TimeDelta>();
+                + segments[i + 1..]
+                    .iter()
+                    .filter(|s| s.skip.is_none())
+                    .map(|s| s.span.end - s.span.start)
+                    .sum::<TimeDelta>();
             let ahead = (remaining.num_seconds() as f64 / sizer.len().num_seconds().max(1) as f64).ceil() as u64;
             ctx.out.send(Event::Planned { stream: ctx.index, partitions: seq + ahead })?;
         }
@@ -164,17 +183,20 @@ pub(crate) async fn read_windowed(ctx: Arc<StreamCtx>, coverage: Coverage, rules
 
 fn log_plan(ctx: &StreamCtx, segments: &[Segment], rules: WindowRules, settle: Option<TimeDelta>) {
     let def = ctx.def;
-    for skipped in segments.iter().filter(|s| s.skip) {
+    let days = rules.recent.days().unwrap_or_default();
+    for skipped in segments.iter().filter(|s| s.skip == Some(Skip::Gap)) {
         ctx.out.log(
             LogLevel::Warn,
             format!(
-                "{}: not reading {} because long_term_search is off and Botmaker serves only the last {} days of {} without it. The range is recorded in the state; enable long_term_search and the next sync reads it (Botmaker bills long-term searches).",
+                "{}: not reading {} because long_term_search is off and Botmaker serves only the last {days} days of {} without it. The range is recorded in the state; enable long_term_search and the next sync reads it (Botmaker bills long-term searches).",
                 def.name,
                 skipped.span.describe(),
-                rules.recent.days(),
                 def.name
             ),
         );
+    }
+    for skipped in segments.iter().filter(|s| s.skip == Some(Skip::Unavailable)) {
+        log_unavailable(ctx, skipped.span, days);
     }
     if let Some(settle) = settle {
         if segments.iter().any(|s| !s.checkpoints) {
@@ -188,6 +210,19 @@ fn log_plan(ctx: &StreamCtx, segments: &[Segment], rules: WindowRules, settle: O
             );
         }
     }
+}
+
+/// Reports history the endpoint no longer keeps.
+fn log_unavailable(ctx: &StreamCtx, span: Span, days: i64) {
+    ctx.out.log(
+        LogLevel::Warn,
+        format!(
+            "{}: {} is unavailable: Botmaker keeps only the last {days} days of {} (its docs say three months) and refuses older requests, with or without long-term search. Those records cannot be read, now or by a later sync; the state moves past them.",
+            ctx.def.name,
+            span.describe(),
+            ctx.def.name
+        ),
+    );
 }
 
 /// Waits for the next window; on failure the others are cancelled (the stream has failed).
@@ -214,11 +249,18 @@ async fn read_window(
     mut dedupe: Dedupe,
 ) -> Result<(Span, PageStats)> {
     let def = ctx.def;
+    if let RecentWindow::Retention { days } = rules.recent {
+        let outcome = read_retained(&ctx, rules, &window, days, &mut dedupe).await?;
+        drop(dedupe);
+        return finish_window(&ctx, &learned, &window, outcome);
+    }
     let enabled = ctx.config.long_term_search;
     let documented = matches!(rules.recent, RecentWindow::Documented { .. });
     // Decided now rather than when planned: a window planned as recent may have aged out of
     // the recent window by the time its turn comes in a long sync.
-    let aged = window.span.start < chrono::Utc::now() - TimeDelta::days(rules.recent.days()) + RECENT_MARGIN / 60;
+    let recent_days = rules.recent.days();
+    let aged = recent_days
+        .is_some_and(|days| window.span.start < chrono::Utc::now() - TimeDelta::days(days) + RECENT_MARGIN / 60);
     let old = window.old || aged;
     let long_term = enabled
         && (learned.always_long_term.load(Ordering::Relaxed)
@@ -230,13 +272,13 @@ async fn read_window(
                 "{}: the window starting {} has aged out of Botmaker's {}-day recent window while the sync ran; if Botmaker refuses it, it is recorded as a gap for a later sync.",
                 def.name,
                 format_api(window.span.start),
-                rules.recent.days()
+                recent_days.unwrap_or_default()
             ),
         );
     }
     // What counts as old before the request was sent: only a record older than that proves
     // that plain requests reach old records.
-    let proof_boundary = now_to_millis() - TimeDelta::days(rules.recent.days());
+    let proof_boundary = now_to_millis() - TimeDelta::days(recent_days.unwrap_or_default());
     // A probe's outcome may still be a gap: only reads whose window will count as read report
     // progress inside it.
     let settled_read = window.checkpoints && (documented || long_term || !old);
@@ -250,7 +292,7 @@ async fn read_window(
                     format!(
                         "{}: Botmaker returned records older than {} days without long-term search, so old windows are read without it.",
                         def.name,
-                        rules.recent.days()
+                        recent_days.unwrap_or_default()
                     ),
                 );
             }
@@ -259,7 +301,7 @@ async fn read_window(
             } else {
                 // What may have been hidden is measured after the answer, so that the part
                 // taken as read never reaches into what the API still counted as old.
-                let hidden_before = now_to_millis() - TimeDelta::days(rules.recent.days());
+                let hidden_before = now_to_millis() - TimeDelta::days(recent_days.unwrap_or_default());
                 probe_old_part(&ctx, &learned, &window, hidden_before, rules, stats, &mut dedupe).await?
             }
         }
@@ -284,6 +326,16 @@ async fn read_window(
         Err(e) => return Err(e.into()),
     };
     drop(dedupe);
+    finish_window(&ctx, &learned, &window, outcome)
+}
+
+/// Hands a window's progress to the output.
+fn finish_window(
+    ctx: &StreamCtx,
+    learned: &Learned,
+    window: &Window,
+    outcome: WindowOutcome,
+) -> Result<(Span, PageStats)> {
     let (deltas, stats) = match outcome {
         WindowOutcome::Read(stats) => {
             learned.windows_read.fetch_add(1, Ordering::Relaxed);
@@ -297,10 +349,45 @@ async fn read_window(
             }
             (deltas, PageStats::default())
         }
+        WindowOutcome::Unavailable(lost, stats) => {
+            learned.windows_read.fetch_add(1, Ordering::Relaxed);
+            let rest = Span::new(lost.end, window.span.end);
+            let mut deltas = vec![Delta::Unavailable(lost)];
+            if !rest.is_empty() {
+                deltas.push(Delta::Covered(rest));
+            }
+            (deltas, stats)
+        }
     };
     let deltas = if window.checkpoints { deltas } else { Vec::new() };
     ctx.out.send(Event::Done { stream: ctx.index, seq: window.seq, deltas })?;
     Ok((window.span, stats))
+}
+
+/// A window of an endpoint with a retention limit: plain requests only, and whatever part of the
+/// window has passed the limit by now (a window planned just inside it, requested late in a long
+/// sync) is not requested but reported as unavailable. The window checkpoints at its end only:
+/// /notifications/sent-results lists newest first, so a page says nothing about how far the
+/// window is written.
+async fn read_retained(
+    ctx: &StreamCtx,
+    rules: WindowRules,
+    window: &Window,
+    days: i64,
+    dedupe: &mut Dedupe,
+) -> Result<WindowOutcome> {
+    // Requests reach a second before their window; a minute's margin keeps them inside. (The
+    // clock in milliseconds, like every edge the state records.)
+    let oldest = now_to_millis() - TimeDelta::days(days) + RECENT_MARGIN / 60;
+    if window.span.start >= oldest {
+        return Ok(WindowOutcome::Read(read_pages(ctx, window.span, rules, false, dedupe, None).await?));
+    }
+    let lost = Span::new(window.span.start, oldest.min(window.span.end));
+    log_unavailable(ctx, lost, days);
+    let rest = Span::new(lost.end, window.span.end);
+    let stats =
+        if rest.is_empty() { PageStats::default() } else { read_pages(ctx, rest, rules, false, dedupe, None).await? };
+    Ok(WindowOutcome::Unavailable(lost, stats))
 }
 
 /// An old window of an endpoint without a documented recent window brought no record older
@@ -334,7 +421,7 @@ async fn probe_old_part(
             format!(
                 "{}: old records came only with long-term search, so it is sent for windows older than {} days from now on.",
                 ctx.def.name,
-                rules.recent.days()
+                rules.recent.days().unwrap_or_default()
             ),
         );
     }

@@ -27,8 +27,7 @@ pub(crate) enum Envelope {
     /// `nextPageURL` or `nextPageUrl`, and tickets add `total`.
     Key(&'static str),
     /// One object that is itself the record, or a list of them (bare or as `{"items": [...]}`):
-    /// the spec shows one object where a list would be expected.
-    #[allow(dead_code)] // for ticket field definitions, whose stream comes with the new streams
+    /// the spec shows one object where a list would be expected. An empty object is no record.
     OneOrMany,
 }
 
@@ -139,6 +138,7 @@ impl Codec {
                             _ => (Vec::new(), next_page),
                         }
                     }
+                    Value::Object(map) if map.is_empty() => (Vec::new(), None),
                     record @ Value::Object(_) => (vec![record], None),
                     other => return Err(format!("expected an object or a list of objects, got {}", kind(&other))),
                 };
@@ -466,6 +466,7 @@ mod tests {
         let page = c.decode(br#"{"items":[{"id":"a"}],"nextPage":"n"}"#).unwrap();
         assert_eq!((data(&page).len(), page.next_page.as_deref()), (1, Some("n")));
         assert!(c.decode(b"7").unwrap_err().contains("a number"));
+        assert!(c.decode(b"{}").unwrap().records.is_empty(), "an empty object is no record");
     }
 
     #[test]

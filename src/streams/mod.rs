@@ -32,11 +32,18 @@ pub(crate) enum ReadMode {
     /// A full list followed through next-page links (a link is followed as-is; anything else is
     /// a token sent back in `token_param`). Resumable: the position reached is checkpointed.
     List { token_param: Option<&'static str> },
+    /// Whole calendar months (UTC), each asked for as `<period_param>=yyyy-MM` and followed
+    /// through its next-page links; incremental on `cursor`. A month is checkpointed once it has
+    /// closed ([`MONTH_SETTLE`] after its end); until then it is read again on every sync. Every
+    /// record the API returns for a month is kept: the API decides which month a record belongs
+    /// to.
+    Months { cursor: &'static str, period_param: &'static str },
     /// One response holds everything.
     Single,
 }
 
-/// How far back an endpoint's plain requests (without `long-term-search=true`) reach.
+/// How far back an endpoint's plain requests (without `long-term-search=true`) reach, and what
+/// lies beyond.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum RecentWindow {
     /// The docs state it: older windows are read with long-term search when it is enabled, and
@@ -45,12 +52,23 @@ pub(crate) enum RecentWindow {
     /// The docs state none: older windows are first asked without long-term search, and the
     /// answer decides (see `read::window`). `assumed_days` only marks which windows count as old.
     Undocumented { assumed_days: i64 },
+    /// The endpoint serves its whole history to plain requests and takes no long-term search
+    /// (the dashboards).
+    Unlimited,
+    /// The endpoint serves only the last `days` days, with or without long-term search (the API
+    /// refuses an older `from`): older spans are not requested but reported as unavailable, and
+    /// the state passes over them, since no later sync could read them either.
+    Retention { days: i64 },
 }
 
 impl RecentWindow {
-    pub(crate) fn days(self) -> i64 {
+    /// The days plain requests reach back, if there is a limit.
+    pub(crate) fn days(self) -> Option<i64> {
         match self {
-            RecentWindow::Documented { days } | RecentWindow::Undocumented { assumed_days: days } => days,
+            RecentWindow::Documented { days }
+            | RecentWindow::Undocumented { assumed_days: days }
+            | RecentWindow::Retention { days } => Some(days),
+            RecentWindow::Unlimited => None,
         }
     }
 }
@@ -64,8 +82,8 @@ pub(crate) struct WindowRules {
     pub(crate) filter_by_cursor: bool,
     /// Records in one full page, used to size windows.
     pub(crate) page_size: u32,
-    /// Botmaker lists a record only once it is finished (sessions), so the cursor stays
-    /// `session_settle_days` behind now and the last days are read again next time.
+    /// Botmaker lists a record only once it is finished (sessions, their agent metrics), so the
+    /// cursor stays `session_settle_days` behind now and the last days are read again next time.
     pub(crate) listed_when_finished: bool,
 }
 
@@ -91,8 +109,11 @@ pub(crate) struct StreamDef {
     /// The record fields that identify it (all must be present to deduplicate it).
     pub(crate) primary_key: &'static [&'static str],
     pub(crate) rate_limit: RateLimit,
-    /// Whether `lookback_window_days` applies.
-    pub(crate) uses_lookback: bool,
+    /// How many days behind the saved cursor every sync starts reading again.
+    pub(crate) lookback_days: fn(&Config) -> u32,
+    /// Botmaker bills the endpoint as BI data-source consumption: the stream is listed by
+    /// `discover` and read only when `include_bi_dashboards` is on.
+    pub(crate) bi_dashboard: bool,
     /// Query parameters of every first request.
     pub(crate) params: fn(&Config) -> Vec<(&'static str, String)>,
     /// How a page wraps its items.
@@ -113,7 +134,9 @@ impl StreamDef {
     /// The incremental cursor field, for streams that have one.
     pub(crate) fn cursor_field(&self) -> Option<&'static str> {
         match self.mode {
-            ReadMode::Windowed { cursor, .. } | ReadMode::RecentList { cursor, .. } => Some(cursor),
+            ReadMode::Windowed { cursor, .. }
+            | ReadMode::RecentList { cursor, .. }
+            | ReadMode::Months { cursor, .. } => Some(cursor),
             ReadMode::List { .. } | ReadMode::Single => None,
         }
     }
@@ -126,9 +149,11 @@ impl StreamDef {
     /// The stream as `discover` describes it.
     pub(crate) fn airbyte_stream(&self) -> Value {
         let cursor = self.cursor_field();
+        let mut schema = (self.schema)();
+        remove_key(&mut schema, NUMBER_SENT_AS_TEXT);
         let mut stream = json!({
             "name": self.name,
-            "json_schema": (self.schema)(),
+            "json_schema": schema,
             "supported_sync_modes": if cursor.is_some() { json!(["full_refresh", "incremental"]) } else { json!(["full_refresh"]) },
             "source_defined_primary_key": self.primary_key.iter().map(|k| [k]).collect::<Vec<_>>(),
             "is_resumable": self.is_resumable(),
@@ -151,6 +176,37 @@ impl StreamDef {
             self.cursor_field(),
         )
     }
+}
+
+/// Removes `key` from every object in `value`.
+fn remove_key(value: &mut Value, key: &str) {
+    match value {
+        Value::Object(map) => {
+            map.remove(key);
+            map.values_mut().for_each(|v| remove_key(v, key));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| remove_key(v, key)),
+        _ => {}
+    }
+}
+
+fn no_lookback(_: &Config) -> u32 {
+    0
+}
+
+/// Calls and tickets: `lookback_window_days`.
+fn configured_lookback(config: &Config) -> u32 {
+    config.lookback_window_days
+}
+
+/// Notification results' counters keep changing for days after a sending.
+fn notification_lookback(config: &Config) -> u32 {
+    config.notification_results_lookback_days
+}
+
+/// A check-in gets its checkout at the end of the agent's shift, within a day.
+fn checkout_lookback(_: &Config) -> u32 {
+    1
 }
 
 fn no_params(_: &Config) -> Vec<(&'static str, String)> {
@@ -176,10 +232,14 @@ fn session_params(config: &Config) -> Vec<(&'static str, String)> {
     params
 }
 
+fn agent_metrics_params(_: &Config) -> Vec<(&'static str, String)> {
+    vec![("session-status", "closed".into())]
+}
+
 const ID: &[&str] = &["id"];
 
 /// The table.
-pub(crate) static STREAMS: [StreamDef; 9] = [
+pub(crate) static STREAMS: [StreamDef; 22] = [
     StreamDef {
         name: "chats",
         path: "/chats",
@@ -194,7 +254,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         },
         primary_key: &["chat_id"],
         rate_limit: RateLimit::per_second(3),
-        uses_lookback: false,
+        lookback_days: no_lookback,
+        bi_dashboard: false,
         params: no_params,
         envelope: Envelope::Key("items"),
         transform: Transform::FlattenChat,
@@ -214,7 +275,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         },
         primary_key: ID,
         rate_limit: RateLimit::per_second(5),
-        uses_lookback: false,
+        lookback_days: no_lookback,
+        bi_dashboard: false,
         params: message_params,
         envelope: Envelope::Key("items"),
         transform: Transform::FlattenChat,
@@ -234,7 +296,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         },
         primary_key: ID,
         rate_limit: RateLimit::per_second(5),
-        uses_lookback: false,
+        lookback_days: no_lookback,
+        bi_dashboard: false,
         params: session_params,
         envelope: Envelope::Key("items"),
         transform: Transform::AddSessionChatId,
@@ -254,7 +317,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         },
         primary_key: ID,
         rate_limit: RateLimit::per_second(5),
-        uses_lookback: true,
+        lookback_days: configured_lookback,
+        bi_dashboard: false,
         params: no_params,
         envelope: Envelope::Key("items"),
         transform: Transform::FlattenChat,
@@ -266,7 +330,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         mode: ReadMode::List { token_param: Some("next-page-token") },
         primary_key: ID,
         rate_limit: RateLimit::per_second(3),
-        uses_lookback: false,
+        lookback_days: no_lookback,
+        bi_dashboard: false,
         params: no_params,
         envelope: Envelope::Key("items"),
         transform: Transform::None,
@@ -278,7 +343,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         mode: ReadMode::List { token_param: None },
         primary_key: ID,
         rate_limit: RateLimit::per_second(200),
-        uses_lookback: false,
+        lookback_days: no_lookback,
+        bi_dashboard: false,
         params: no_params,
         envelope: Envelope::Key("items"),
         transform: Transform::None,
@@ -290,7 +356,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         mode: ReadMode::Single,
         primary_key: ID,
         rate_limit: RateLimit::per_second(1),
-        uses_lookback: false,
+        lookback_days: no_lookback,
+        bi_dashboard: false,
         params: no_params,
         envelope: Envelope::Key("items"),
         transform: Transform::RemoveSecrets,
@@ -302,7 +369,8 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         mode: ReadMode::List { token_param: None },
         primary_key: ID,
         rate_limit: RateLimit::per_second(1),
-        uses_lookback: false,
+        lookback_days: no_lookback,
+        bi_dashboard: false,
         params: no_params,
         envelope: Envelope::Key("items"),
         transform: Transform::None,
@@ -314,11 +382,205 @@ pub(crate) static STREAMS: [StreamDef; 9] = [
         mode: ReadMode::RecentList { cursor: "creationTime", limit: 500 },
         primary_key: ID,
         rate_limit: RateLimit { requests: 60, per: Duration::from_secs(60) },
-        uses_lookback: true,
+        lookback_days: configured_lookback,
+        bi_dashboard: false,
         params: no_params,
         envelope: Envelope::Key("tickets"),
         transform: Transform::None,
         schema: record_schema_for::<TicketRecord>,
+    },
+    StreamDef {
+        name: "whatsapp_templates",
+        path: "/whatsapp/templates",
+        mode: ReadMode::Single,
+        primary_key: &["name", "locale"],
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<WhatsAppTemplateRecord>,
+    },
+    StreamDef {
+        name: "whatsapp_accounts",
+        path: "/whatsapp/accounts",
+        mode: ReadMode::Single,
+        primary_key: &["number"],
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<WhatsAppAccountRecord>,
+    },
+    StreamDef {
+        name: "agent_metrics",
+        path: "/dashboards/agent-metrics",
+        mode: ReadMode::Windowed {
+            cursor: "sessionCreationTime",
+            rules: WindowRules {
+                recent: RecentWindow::Unlimited,
+                filter_by_cursor: true,
+                page_size: 5000,
+                listed_when_finished: true,
+            },
+        },
+        primary_key: &["sessionId", "agentId"],
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: true,
+        params: agent_metrics_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<AgentMetricRecord>,
+    },
+    StreamDef {
+        name: "agent_performance",
+        path: "/dashboards/agent-performance",
+        mode: ReadMode::Windowed {
+            cursor: "checkin",
+            rules: WindowRules {
+                recent: RecentWindow::Unlimited,
+                filter_by_cursor: true,
+                page_size: 5000,
+                listed_when_finished: false,
+            },
+        },
+        primary_key: &["agentEmail", "checkin"],
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: checkout_lookback,
+        bi_dashboard: true,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<AgentPerformanceRecord>,
+    },
+    StreamDef {
+        name: "campaigns",
+        path: "/notifications/campaigns",
+        mode: ReadMode::List { token_param: None },
+        primary_key: ID,
+        rate_limit: RateLimit::per_second(5),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<CampaignRecord>,
+    },
+    StreamDef {
+        name: "notification_results",
+        path: "/notifications/sent-results",
+        mode: ReadMode::Windowed {
+            cursor: "start",
+            rules: WindowRules {
+                recent: RecentWindow::Retention { days: NOTIFICATION_RESULTS_RETENTION_DAYS },
+                filter_by_cursor: true,
+                page_size: 500,
+                listed_when_finished: false,
+            },
+        },
+        primary_key: &["notificationInstanceId"],
+        rate_limit: RateLimit::per_second(30),
+        lookback_days: notification_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<NotificationResultRecord>,
+    },
+    StreamDef {
+        name: "roles",
+        path: "/roles",
+        mode: ReadMode::List { token_param: None },
+        primary_key: ID,
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<RoleRecord>,
+    },
+    StreamDef {
+        name: "variables",
+        path: "/variables",
+        mode: ReadMode::Single,
+        primary_key: ID,
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("variables"),
+        transform: Transform::None,
+        schema: record_schema_for::<VariableRecord>,
+    },
+    StreamDef {
+        name: "typifications",
+        path: "/typifications",
+        mode: ReadMode::Single,
+        primary_key: ID,
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("typifications"),
+        transform: Transform::None,
+        schema: record_schema_for::<TypificationRecord>,
+    },
+    StreamDef {
+        name: "ticket_field_definitions",
+        path: "/tickets/field-definitions",
+        mode: ReadMode::Single,
+        primary_key: ID,
+        rate_limit: RateLimit { requests: 60, per: Duration::from_secs(60) },
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::OneOrMany,
+        transform: Transform::None,
+        schema: record_schema_for::<TicketFieldDefinitionRecord>,
+    },
+    StreamDef {
+        name: "webhooks",
+        path: "/webhooks",
+        mode: ReadMode::Single,
+        primary_key: ID,
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::RemoveSecrets,
+        schema: record_schema_for::<WebhookRecord>,
+    },
+    StreamDef {
+        name: "contacts_blacklist",
+        path: "/notifications/contacts-blacklist",
+        mode: ReadMode::List { token_param: None },
+        primary_key: &["contact"],
+        rate_limit: RateLimit::per_second(30),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("contacts"),
+        transform: Transform::WrapString("contact"),
+        schema: record_schema_for::<BlacklistedContactRecord>,
+    },
+    StreamDef {
+        name: "billed_conversations",
+        path: "/billing/whatsapp/billed-conversations",
+        mode: ReadMode::Months { cursor: "startDatetime", period_param: "billingPeriod" },
+        primary_key: &["whatsappConversationId"],
+        rate_limit: RateLimit::per_second(1),
+        lookback_days: no_lookback,
+        bi_dashboard: false,
+        params: no_params,
+        envelope: Envelope::Key("items"),
+        transform: Transform::None,
+        schema: record_schema_for::<BilledConversationRecord>,
     },
 ];
 
@@ -327,14 +589,25 @@ pub(crate) fn find(name: &str) -> Option<&'static StreamDef> {
     STREAMS.iter().find(|s| s.name == name)
 }
 
-/// The `discover` catalog.
-pub(crate) fn catalog() -> Value {
-    json!({ "streams": STREAMS.iter().map(StreamDef::airbyte_stream).collect::<Vec<_>>() })
+/// The `discover` catalog: every stream, less those Botmaker bills as BI data-source
+/// consumption unless `include_bi_dashboards` is on.
+pub(crate) fn catalog(include_bi_dashboards: bool) -> Value {
+    let streams: Vec<Value> =
+        STREAMS.iter().filter(|s| include_bi_dashboards || !s.bi_dashboard).map(StreamDef::airbyte_stream).collect();
+    json!({ "streams": streams })
 }
 
 /// The longest window: the API refuses a `from`/`to` range over one calendar month (28 days in
 /// February), and requests reach one second beyond each end of their window.
 pub(crate) const MAX_WINDOW: TimeDelta = TimeDelta::days(27);
+
+/// How far back /notifications/sent-results reaches: the docs say three months, which is 89 days
+/// at the shortest (February to April), so nothing asked for is ever refused.
+pub(crate) const NOTIFICATION_RESULTS_RETENTION_DAYS: i64 = 89;
+
+/// How long after its end a billing month is still read again: billing data of the month's last
+/// hours may come in a little late.
+pub(crate) const MONTH_SETTLE: TimeDelta = TimeDelta::days(1);
 
 #[cfg(test)]
 mod tests {
@@ -344,13 +617,35 @@ mod tests {
     fn every_stream_decodes_with_its_own_schema() {
         for def in &STREAMS {
             let codec = def.codec();
-            let page = codec.decode(br#"{"items":[],"tickets":[],"total":0}"#);
+            let page = codec.decode(br#"{"items":[],"tickets":[],"variables":[],"typifications":[],"contacts":[]}"#);
             assert!(page.is_ok(), "{}: {page:?}", def.name);
             let schema = (def.schema)();
             for key in def.primary_key.iter().chain(def.cursor_field().as_ref()) {
                 assert!(schema["properties"].get(*key).is_some(), "{}: `{key}` is not in the schema", def.name);
             }
         }
+    }
+
+    #[test]
+    fn bi_dashboards_are_listed_only_when_enabled() {
+        let names = |include| -> Vec<String> {
+            catalog(include)["streams"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().into()).collect()
+        };
+        let billed: Vec<&str> = STREAMS.iter().filter(|s| s.bi_dashboard).map(|s| s.name).collect();
+        assert_eq!(billed, ["agent_metrics", "agent_performance"]);
+        assert_eq!(names(true).len(), STREAMS.len());
+        assert_eq!(names(false).len(), STREAMS.len() - billed.len());
+        assert!(names(false).iter().all(|n| !billed.contains(&n.as_str())));
+    }
+
+    #[test]
+    fn the_numbers_as_text_marker_stays_out_of_the_catalog() {
+        let def = find("agent_metrics").unwrap();
+        assert_eq!((def.schema)()["properties"]["onHold"][records::NUMBER_SENT_AS_TEXT], true);
+        let text = catalog(true).to_string();
+        assert!(!text.contains(records::NUMBER_SENT_AS_TEXT));
+        let on_hold = &def.airbyte_stream()["json_schema"]["properties"]["onHold"];
+        assert_eq!(on_hold["type"], json!(["null", "number"]), "{on_hold}");
     }
 
     #[test]

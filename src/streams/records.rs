@@ -741,3 +741,576 @@ pub(crate) struct TicketRecord {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Numbers Botmaker sends as text
+
+/// The schema keyword that marks a number Botmaker sends as text (see [`NumberText`]). Only the
+/// transcoder reads it: `discover` leaves it out of the catalog.
+pub(crate) const NUMBER_SENT_AS_TEXT: &str = "x-botmaker-number-sent-as-text";
+
+/// A number that Botmaker's spec types as a string (the agent-metrics counters: `"3358"`). The
+/// schema declares a number, and the transcoder emits a number wherever the text is one (without
+/// loss, and without a log line: it is what the spec says to expect); `-` and an empty string,
+/// which the dashboards show where a metric does not apply, become null; any other text is kept
+/// as sent and reported.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(transparent)]
+pub(crate) struct NumberText(pub Value);
+
+impl JsonSchema for NumberText {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "NumberText".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = schemars::json_schema!({"type": "number"});
+        schema.insert(NUMBER_SENT_AS_TEXT.into(), true.into());
+        schema
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// whatsapp_templates
+
+/// A template's header.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TemplateHeader {
+    /// The header's kind: TEXT, IMAGE, DOCUMENT or VIDEO.
+    pub format: Option<String>,
+    /// The header text (when `format` is TEXT).
+    pub text: Option<String>,
+    /// An example file WhatsApp uses to decide whether to approve the template (when `format` is
+    /// not TEXT).
+    #[serde(rename = "exampleURL")]
+    pub example_url: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A template's body or footer.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub(crate) struct TemplateText {
+    /// The text (a body holds up to 1024 characters).
+    pub text: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A template button.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TemplateButton {
+    /// The button's kind: QUICK_REPLY, URL, PHONE_NUMBER or MPM.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The button label.
+    pub text: Option<String>,
+    /// The intent to execute when the button is pressed (QUICK_REPLY only).
+    pub intent_id_or_name: Option<String>,
+    /// What the webhook receives when the button is pressed (QUICK_REPLY only).
+    pub webhook_payload: Option<String>,
+    /// The URL to open when the button is pressed (URL only); it may end in a variable.
+    pub url: Option<String>,
+    /// The phone number to call when the button is pressed (PHONE_NUMBER only).
+    pub phone_number: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One WhatsApp message template in one language, from `GET /whatsapp/templates`: its approval
+/// state, category, components (header, body, footer, buttons), phone lines and allowed queues.
+///
+/// Full refresh: every sync reads every template, in one response. A template is identified by
+/// `name` and `locale` together (the same name exists once per language).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "whatsapp_templates", extend("additionalProperties" = true))]
+pub(crate) struct WhatsAppTemplateRecord {
+    /// The template's name (snake_case, up to 512 characters).
+    pub name: Option<String>,
+    /// The template's language, e.g. `es_AR`.
+    pub locale: Option<String>,
+    /// The approval state: APPROVED, REJECTED, ACCOUNT_PENDING or BOTMAKER_PENDING.
+    pub state: Option<String>,
+    /// Problems found in WhatsApp's approval process.
+    pub notes: Option<Vec<Map<String, Value>>>,
+    /// The phone lines the template can be sent from.
+    pub phone_lines_numbers: Option<Vec<String>>,
+    /// The bot the template sets when triggered.
+    pub bot_name: Option<String>,
+    /// The template's category, e.g. MARKETING, UTILITY or AUTHENTICATION.
+    pub category: Option<String>,
+    /// An example image showing that users are asked for permission to be sent WhatsApp
+    /// messages.
+    pub opt_in_image: Option<String>,
+    /// The template's header.
+    pub header: Option<TemplateHeader>,
+    /// The template's main body.
+    pub body: Option<TemplateText>,
+    /// The template's footer.
+    pub footer: Option<TemplateText>,
+    /// The template's buttons.
+    pub buttons: Option<Vec<TemplateButton>>,
+    /// Who created the template.
+    pub requester_email: Option<String>,
+    /// The queues allowed to use this template.
+    pub allowed_queues: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// whatsapp_accounts
+
+/// One WhatsApp phone line of the account, from `GET /whatsapp/accounts`.
+///
+/// Full refresh: every sync reads every line, in one response.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "whatsapp_accounts", extend("additionalProperties" = true))]
+pub(crate) struct WhatsAppAccountRecord {
+    /// The phone line number.
+    pub number: Option<String>,
+    /// The line's alias.
+    pub alias: Option<String>,
+    /// The namespace needed to send template messages from this line.
+    pub template_namespace: Option<String>,
+    /// The WhatsApp Business Account id.
+    pub waba_id: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// agent_metrics
+
+/// One agent's metrics for one closed conversation session, from `GET
+/// /dashboards/agent-metrics` (Botmaker's Agent Metrics dashboard), requested with
+/// `session-status=closed`. Botmaker bills this endpoint as BI data-source consumption, so the
+/// stream is listed and read only with `include_bi_dashboards`.
+///
+/// Incremental, cursor `sessionCreationTime`: read in date windows on the session's start, each
+/// record kept by the window its start lies in. Botmaker lists a session's metrics only once it
+/// has closed, so
+/// the cursor stays `session_settle_days` behind now and those days are read again on every sync;
+/// deduplicate on `sessionId` and `agentId`. The counters arrive as text (as Botmaker's spec
+/// types them) and are emitted as numbers; `-` or an empty text (a metric that does not apply)
+/// becomes null.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "agent_metrics", extend("additionalProperties" = true))]
+pub(crate) struct AgentMetricRecord {
+    /// The session: `chatId` + `_` + the session's creation time.
+    pub session_id: Option<String>,
+    /// The agent the metrics are about.
+    pub agent_id: Option<String>,
+    /// The agent's name.
+    pub agent_name: Option<String>,
+    /// The chat the session belongs to.
+    pub chat_id: Option<String>,
+    /// When the session started. The agent_metrics stream's cursor.
+    #[schemars(extend("format" = "date-time"))]
+    pub session_creation_time: Option<String>,
+    /// When the session was closed.
+    #[schemars(extend("format" = "date-time"))]
+    pub closed_time: Option<String>,
+    /// The queue the conversation was in.
+    pub queue: Option<String>,
+    /// The typification the conversation was closed with.
+    pub typification: Option<String>,
+    /// A link to the conversation in Botmaker.
+    pub conversation_link: Option<String>,
+    /// The agent's average attending time in the session (sent as text, emitted as a number).
+    pub avg_attending_time: Option<NumberText>,
+    /// The agent's average response time in the session (sent as text, emitted as a number).
+    pub avg_response_time: Option<NumberText>,
+    /// Sessions open (sent as text, emitted as a number).
+    pub open_sessions: Option<NumberText>,
+    /// Sessions closed (sent as text, emitted as a number).
+    pub closed_sessions: Option<NumberText>,
+    /// Times the session was put on hold (sent as text, emitted as a number).
+    pub on_hold: Option<NumberText>,
+    /// The agent's response time (sent as text, emitted as a number).
+    pub op_response_time: Option<NumberText>,
+    /// Responses the agent sent (sent as text, emitted as a number).
+    pub operator_responses: Option<NumberText>,
+    /// Transfers of the session to this agent (sent as text, emitted as a number).
+    pub session_transfer_in: Option<NumberText>,
+    /// Transfers of the session away from this agent (sent as text, emitted as a number).
+    pub session_transfer_out: Option<NumberText>,
+    /// Transfers away from this agent before it sent a message (sent as text, emitted as a
+    /// number).
+    pub session_transfer_out_no_messages: Option<NumberText>,
+    /// Sessions closed without messages (sent as text, emitted as a number).
+    pub closed_with_no_messages: Option<NumberText>,
+    /// Sessions that timed out without messages (sent as text, emitted as a number).
+    pub timeout_no_messages: Option<NumberText>,
+    /// Sessions that timed out waiting for the agent (sent as text, emitted as a number).
+    pub agent_timeout: Option<NumberText>,
+    /// Sessions that timed out waiting for the user (sent as text, emitted as a number).
+    pub user_timeout: Option<NumberText>,
+    /// Time from the queue assignment to the agent's assignment (sent as text, emitted as a
+    /// number).
+    pub from_queue_asign_to_op_assigned: Option<NumberText>,
+    /// Time from the session's start to the agent's first response (sent as text, emitted as a
+    /// number).
+    pub from_session_start_to_op_first_response: Option<NumberText>,
+    /// Time from the queue assignment to the agent's first response (sent as text, emitted as a
+    /// number).
+    pub from_queue_asign_to_op_first_response: Option<NumberText>,
+    /// Time from the agent's assignment to its first response (sent as text, emitted as a
+    /// number).
+    pub from_op_assigned_to_op_first_response: Option<NumberText>,
+    /// Time from the queue assignment to the session's close (sent as text, emitted as a number).
+    pub from_queue_asign_to_session_closed: Option<NumberText>,
+    /// Time from the agent's assignment to the session's close (sent as text, emitted as a
+    /// number).
+    pub from_op_assignation_to_session_closed: Option<NumberText>,
+    /// Sessions that timed out (sent as text, emitted as a number).
+    pub session_timeout: Option<NumberText>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// agent_performance
+
+/// One check-in of an agent, from `GET /dashboards/agent-performance` (Botmaker's Agent
+/// Performance dashboard). Botmaker bills this endpoint as BI data-source consumption, so the
+/// stream is listed and read only with `include_bi_dashboards`.
+///
+/// Incremental, cursor `checkin`: read in date windows on the check-in time. A check-in gets its
+/// `checkout` when the agent leaves, so the last day before the cursor is read again on every sync
+/// to pick that up; deduplicate on `agentEmail` and `checkin`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "agent_performance", extend("additionalProperties" = true))]
+pub(crate) struct AgentPerformanceRecord {
+    /// The agent's e-mail address.
+    pub agent_email: Option<String>,
+    /// The agent's name.
+    pub agent_name: Option<String>,
+    /// The agent's role.
+    pub role: Option<String>,
+    /// The agent's queues.
+    pub queue: Option<Vec<String>>,
+    /// The agent's state, e.g. Busy.
+    pub state: Option<String>,
+    /// When the agent checked in. The agent_performance stream's cursor.
+    #[schemars(extend("format" = "date-time"))]
+    pub checkin: Option<String>,
+    /// When the agent checked out; absent while still checked in.
+    #[schemars(extend("format" = "date-time"))]
+    pub checkout: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// campaigns
+
+/// One notification campaign, from `GET /notifications/campaigns`.
+///
+/// Full refresh: every sync reads every campaign, following the next-page links.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[schemars(title = "campaigns", extend("additionalProperties" = true))]
+pub(crate) struct CampaignRecord {
+    /// The campaign's id.
+    pub id: Option<String>,
+    /// The campaign's name.
+    pub name: Option<String>,
+    /// The campaign's goal.
+    pub goal: Option<String>,
+    /// Whether the campaign is active.
+    pub active: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// notification_results
+
+/// Counters of one notification sending.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub(crate) struct NotificationCounters {
+    /// Number of messages sent.
+    pub sent: Option<i64>,
+    /// Number of messages delivered.
+    pub delivered: Option<i64>,
+    /// Number of messages read.
+    pub read: Option<i64>,
+    /// Number of messages answered.
+    pub answered: Option<i64>,
+    /// Number of messages with errors.
+    pub error: Option<i64>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One sending of a notification (a notification instance) with its sent, delivered, read,
+/// answered and error counters, from `GET /notifications/sent-results`.
+///
+/// Incremental, cursor `start`: read in date windows on the sending's start. The counters keep
+/// changing for days after a sending, so the last `notification_results_lookback_days` days
+/// before the cursor are read again on every sync; deduplicate on `notificationInstanceId`.
+/// Botmaker serves only the last three months: older history is reported as unavailable.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "notification_results", extend("additionalProperties" = true))]
+pub(crate) struct NotificationResultRecord {
+    /// The notification instance's id.
+    pub notification_instance_id: Option<String>,
+    /// The campaign's name.
+    pub campaign_name: Option<String>,
+    /// The contact group the notification was sent to.
+    pub contact_group: Option<String>,
+    /// The notification's name.
+    pub notification_name: Option<String>,
+    /// When the sending started. The notification_results stream's cursor.
+    #[schemars(extend("format" = "date-time"))]
+    pub start: Option<String>,
+    /// When the sending ended.
+    #[schemars(extend("format" = "date-time"))]
+    pub end: Option<String>,
+    /// The sending's status, e.g. COMPLETED.
+    pub status: Option<String>,
+    /// The sending's counters.
+    pub details: Option<NotificationCounters>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// roles
+
+/// One custom agent role, from `GET /roles`.
+///
+/// Full refresh: every sync reads every role, following the next-page links.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[schemars(title = "roles", extend("additionalProperties" = true))]
+pub(crate) struct RoleRecord {
+    /// The role's id.
+    pub id: Option<String>,
+    /// The role's name.
+    pub name: Option<String>,
+    /// The role's description.
+    pub description: Option<String>,
+    /// The default queues for agents with this role.
+    pub queues: Option<Vec<String>>,
+    /// The default priority for agents with this role: never, low, normal or high.
+    pub priority: Option<String>,
+    /// The default slots (users attended at once) for agents with this role.
+    pub slots: Option<i64>,
+    /// The sections of Botmaker an agent with this role may use, each `true` or an object of the
+    /// actions allowed in it (e.g. `{"chats": {"view": true, "muteBot": false}}`).
+    pub permissions: Option<Map<String, Value>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// variables
+
+/// One bot variable definition, from `GET /variables`.
+///
+/// Full refresh: every sync reads every variable, in one response.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "variables", extend("additionalProperties" = true))]
+pub(crate) struct VariableRecord {
+    /// The Botmaker id of the variable.
+    pub id: Option<String>,
+    /// The name of the variable.
+    pub name: Option<String>,
+    /// The type of the variable.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The scope of the variable: user or session.
+    pub scope: Option<String>,
+    /// Whether the variable is visible to agents in the chats section.
+    pub visible_in_user_info: Option<bool>,
+    /// The category under which agents see the variable in the chats section.
+    pub category: Option<String>,
+    /// The icon with which agents see the variable in the chats section.
+    pub icon: Option<String>,
+    /// The colour of the variable's label in the chats section.
+    pub tag_color: Option<String>,
+    /// The variable's place in the list in the chats section.
+    pub order_in_user_info: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// typifications
+
+/// One typification (a category agents close conversations with), from `GET /typifications`.
+///
+/// Full refresh: every sync reads every typification, in one response.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "typifications", extend("additionalProperties" = true))]
+pub(crate) struct TypificationRecord {
+    /// The Botmaker id of the typification.
+    pub id: Option<String>,
+    /// The typification's name.
+    pub display_name: Option<String>,
+    /// The groups the typification belongs to.
+    pub groups: Option<Vec<String>>,
+    /// The queues the typification applies to.
+    pub queues: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// ticket_field_definitions
+
+/// One ticket custom field definition, from `GET /tickets/field-definitions`: what the `id`,
+/// `name` and options in tickets' `fieldValues` mean.
+///
+/// Full refresh: every sync reads every definition, in one response (one object or a list).
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "ticket_field_definitions", extend("additionalProperties" = true))]
+pub(crate) struct TicketFieldDefinitionRecord {
+    /// The field's id (the `id` of a ticket's `fieldValues` entry).
+    pub id: Option<String>,
+    /// Whether the field is active.
+    pub active: Option<bool>,
+    /// The field's name.
+    pub name: Option<String>,
+    /// The field's type.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The options a value of the field may take, each a map of its properties.
+    pub valid_options: Option<Vec<Map<String, Value>>>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// webhooks
+
+/// Which messages a webhook is notified of.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WebhookNotifications {
+    /// The channels whose messages the webhook is notified of.
+    pub channels_ids: Option<Vec<String>>,
+    /// Whether bot messages are notified.
+    pub notify_bot_messages: Option<bool>,
+    /// Whether user messages are notified.
+    pub notify_user_messages: Option<bool>,
+    /// Whether agent messages are notified.
+    pub notify_operator_messages: Option<bool>,
+    /// Whether status changes are notified.
+    pub notify_status_changes: Option<bool>,
+    /// Whether notifications include variable changes.
+    pub include_variable_changes: Option<bool>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One webhook, from `GET /webhooks`. The `token` Botmaker sends in each notification's
+/// `auth-bm-token` header (a secret) is removed before the record is written.
+///
+/// Full refresh: every sync reads every webhook, in one response.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "webhooks", extend("additionalProperties" = true))]
+pub(crate) struct WebhookRecord {
+    /// The webhook's id in Botmaker.
+    pub id: Option<String>,
+    /// Whether the webhook is notified (only active webhooks are).
+    pub active: Option<bool>,
+    /// The URL notifications are sent to.
+    pub url: Option<String>,
+    /// The webhook's version.
+    pub version: Option<String>,
+    /// Alternate URLs to use for development.
+    pub redirection_rules: Option<Vec<String>>,
+    /// Which messages are notified, and whether variable changes are included.
+    pub messages_notifications: Option<WebhookNotifications>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+// ---------------------------------------------------------------------------------------------
+// contacts_blacklist
+
+/// One blacklisted contact (notifications are never sent to it), from `GET
+/// /notifications/contacts-blacklist`, which lists plain phone numbers: each becomes a record
+/// `{"contact": "…"}`.
+///
+/// Full refresh: every sync reads the whole blacklist, following the next-page links.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[schemars(title = "contacts_blacklist", extend("additionalProperties" = true))]
+pub(crate) struct BlacklistedContactRecord {
+    /// The blacklisted phone number.
+    pub contact: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// billed_conversations
+
+/// One WhatsApp conversation with its billing data, from `GET
+/// /billing/whatsapp/billed-conversations`.
+///
+/// Incremental, cursor `startDatetime`: read by whole billing months (`billingPeriod`), from the
+/// month of `start_date`. A month is checkpointed once it has closed (a day after it ends); until
+/// then it is read again on every sync, so deduplicate on `whatsappConversationId`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(title = "billed_conversations", extend("additionalProperties" = true))]
+pub(crate) struct BilledConversationRecord {
+    /// The conversation's id in WhatsApp.
+    pub whatsapp_conversation_id: Option<String>,
+    /// When the conversation started. The billed_conversations stream's cursor.
+    #[schemars(extend("format" = "date-time"))]
+    pub start_datetime: Option<String>,
+    /// The WhatsApp Business Account id.
+    pub waba_id: Option<String>,
+    /// The bot's business name.
+    pub business_id: Option<String>,
+    /// The bot's phone number.
+    pub phone_number: Option<String>,
+    /// The customer's two-letter ISO country code.
+    pub country: Option<String>,
+    /// The customer's WhatsApp number.
+    pub user_phone_number: Option<String>,
+    /// The Botmaker customer (chat) id.
+    pub customer_id: Option<String>,
+    /// A link to the chat in Botmaker.
+    pub link_to_chat: Option<String>,
+    /// How the conversation started: user-initiated, business-initiated or referral-initiated.
+    pub origin: Option<String>,
+    /// The name of the WhatsApp template sent, if one started the conversation.
+    pub template_name: Option<String>,
+    #[serde(flatten)]
+    pub extra: Extra,
+}

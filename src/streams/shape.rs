@@ -6,6 +6,8 @@
 //! integer, `7` → `"7"` for a string), every readable timestamp of a `date-time` field becomes
 //! RFC 3339 UTC, and anything else is kept exactly as sent. Each such value is counted per
 //! field in a [`Report`], which the read summarises in one log line per stream and field.
+//! Where Botmaker's own spec says a number comes as text, converting it is expected and not
+//! reported ([`Shape::NumberText`]).
 //! (The copying itself is in `transcode`.)
 
 use std::collections::BTreeMap;
@@ -14,6 +16,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
+use super::records::NUMBER_SENT_AS_TEXT;
 use crate::time::parse_datetime;
 
 /// The declared type of a value, read from a stream's JSON Schema.
@@ -26,6 +29,10 @@ pub(crate) enum Shape {
     DateTime,
     Integer,
     Number,
+    /// A number Botmaker sends as text by its own spec (schema keyword
+    /// [`NUMBER_SENT_AS_TEXT`]): numeric text becomes a number and `-` or an empty text null,
+    /// neither reported (both are expected); other text is kept and reported.
+    NumberText,
     Boolean,
     Array(Box<Shape>),
     /// Known properties, sorted by name (none for a free-form object); other properties are
@@ -174,6 +181,7 @@ impl Shape {
             "string" if map.get("format").and_then(Value::as_str) == Some("date-time") => Shape::DateTime,
             "string" => Shape::String,
             "integer" => Shape::Integer,
+            "number" if map.get(NUMBER_SENT_AS_TEXT) == Some(&Value::Bool(true)) => Shape::NumberText,
             "number" => Shape::Number,
             "boolean" => Shape::Boolean,
             "array" => Shape::Array(Box::new(map.get("items").map_or(Shape::Any, Shape::of_schema))),
@@ -194,7 +202,7 @@ impl Shape {
             Shape::String => "a string",
             Shape::DateTime => "a date-time string",
             Shape::Integer => "an integer",
-            Shape::Number => "a number",
+            Shape::Number | Shape::NumberText => "a number",
             Shape::Boolean => "a boolean",
             Shape::Array(_) => "an array",
             Shape::Object(_) => "an object",
@@ -319,6 +327,10 @@ mod tests {
             ])
         );
         assert_eq!(Shape::of_schema(&json!({"type": ["string", "integer"]})), Shape::Any);
+        assert_eq!(
+            Shape::of_schema(&json!({"type": ["null", "number"], NUMBER_SENT_AS_TEXT: true})),
+            Shape::NumberText
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ const SECRET_KEYS: &[&str] = &[
     "apiKey",
 ];
 
+/// What Botmaker's dashboards show where a metric sent as text does not apply; emitted as null.
+const NOT_APPLICABLE: &[&str] = &["", "-"];
+
 /// How an API item is reshaped into the emitted record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Transform {
@@ -46,7 +49,6 @@ pub(crate) enum Transform {
     /// at any depth, so they never reach a destination.
     RemoveSecrets,
     /// Items that are plain strings become `{"<field>": "..."}`.
-    #[allow(dead_code)] // for the contacts blacklist, whose stream comes with the new streams
     WrapString(&'static str),
 }
 
@@ -202,7 +204,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
 
     fn visit_f64<E>(mut self, v: f64) -> Result<(), E> {
         match self.shape {
-            Shape::Any | Shape::Number => self.w.f64(v),
+            Shape::Any | Shape::Number | Shape::NumberText => self.w.f64(v),
             Shape::DateTime => match from_epoch_fraction(v) {
                 Some(t) => {
                     self.w.string(&format_timestamp(t));
@@ -250,6 +252,15 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
                     self.w.display(n);
                     self.note(Fix::Converted { from: JsonKind::String });
                 }
+                None => {
+                    self.w.string(v);
+                    self.mismatch(JsonKind::String);
+                }
+            },
+            // Text is what the spec announces here: converting it is not news.
+            Shape::NumberText => match canonical_number(v) {
+                Some(n) => self.w.display(n),
+                None if NOT_APPLICABLE.contains(&v.trim()) => self.w.raw("null"),
                 None => {
                     self.w.string(v);
                     self.mismatch(JsonKind::String);
@@ -337,7 +348,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_, '_, '_, '_> {
 impl ValueSeed<'_, '_, '_, '_, '_> {
     fn integer<E, N: Into<i128> + fmt::Display + Copy>(mut self, v: N) -> Result<(), E> {
         match self.shape {
-            Shape::Any | Shape::Integer | Shape::Number => self.w.display(v),
+            Shape::Any | Shape::Integer | Shape::Number | Shape::NumberText => self.w.display(v),
             Shape::String => {
                 self.w.string(&v.to_string());
                 self.note(Fix::Converted { from: JsonKind::Number });
@@ -437,14 +448,8 @@ impl<'de> Visitor<'de> for ItemVisitor<'_, '_, '_, '_> {
         f.write_str("an object")
     }
 
-    fn visit_str<E: serde::de::Error>(mut self, v: &str) -> Result<(), E> {
-        let Transform::WrapString(field) = self.rules.transform else {
-            return Err(E::custom("an item is a string, not an object"));
-        };
-        self.w.out.push(b'{');
-        self.field(&mut true, field, &Value::String(v.to_string()));
-        self.w.out.push(b'}');
-        Ok(())
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.wrap(Value::String(v.to_string()), "a string")
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
@@ -497,16 +502,16 @@ impl<'de> Visitor<'de> for ItemVisitor<'_, '_, '_, '_> {
         Err(E::custom("an item is a boolean, not an object"))
     }
 
-    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<(), E> {
-        Err(E::custom("an item is a number, not an object"))
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.wrap(Value::from(v), "a number")
     }
 
-    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<(), E> {
-        Err(E::custom("an item is a number, not an object"))
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.wrap(Value::from(v), "a number")
     }
 
-    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<(), E> {
-        Err(E::custom("an item is a number, not an object"))
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.wrap(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number), "a number")
     }
 
     fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
@@ -515,6 +520,19 @@ impl<'de> Visitor<'de> for ItemVisitor<'_, '_, '_, '_> {
 }
 
 impl ItemVisitor<'_, '_, '_, '_> {
+    /// A plain item (a blacklisted number, as text or as a JSON number) becomes
+    /// `{"<field>": item}` under [`Transform::WrapString`]; for any other stream it is not a
+    /// record.
+    fn wrap<E: serde::de::Error>(mut self, item: Value, kind: &str) -> Result<(), E> {
+        let Transform::WrapString(field) = self.rules.transform else {
+            return Err(E::custom(format!("an item is {kind}, not an object")));
+        };
+        self.w.out.push(b'{');
+        self.field(&mut true, field, &item);
+        self.w.out.push(b'}');
+        Ok(())
+    }
+
     /// `chat{chatId,channelId,contactId}` → `chat_id`, `channel_id`, `contact_id`; anything
     /// else the reference carries stays under `chat`.
     fn flatten_chat(&mut self, first: &mut bool, chat: Value) {
@@ -546,6 +564,7 @@ mod tests {
                 "id": {"type": ["null", "string"]},
                 "companyId": {"type": ["null", "integer"]},
                 "score": {"type": ["null", "number"]},
+                "counter": {"type": ["null", "number"], "x-botmaker-number-sent-as-text": true},
                 "active": {"type": ["null", "boolean"]},
                 "at": {"type": ["null", "string"], "format": "date-time"},
                 "followBy": {"type": ["null", "array"], "items": {"type": "integer"}},
@@ -604,6 +623,34 @@ mod tests {
         );
         let company = lines.iter().find(|(_, l)| l.contains("`companyId`")).unwrap();
         assert!(!company.0, "a lossless conversion is only a note");
+    }
+
+    #[test]
+    fn numbers_sent_as_text_by_the_spec_convert_without_a_report() {
+        for (sent, expect) in [
+            (json!("3358"), json!(3358)),
+            (json!("2.5"), json!(2.5)),
+            (json!(7), json!(7)),
+            (json!(1.5), json!(1.5)),
+            (json!("-"), Value::Null),
+            (json!(""), Value::Null),
+            (json!(" "), Value::Null),
+            (Value::Null, Value::Null),
+        ] {
+            let (value, report) = copy(json!({"counter": sent}));
+            assert_eq!(value["counter"], expect, "{sent}");
+            assert!(report.is_empty(), "{sent}: {:?}", report.lines("agent_metrics"));
+        }
+        let (value, report) = copy(json!({"counter": "n/a"}));
+        assert_eq!(value["counter"], "n/a", "other text is kept");
+        let lines = report.lines("agent_metrics");
+        assert!(lines.len() == 1 && lines[0].0 && lines[0].1.contains("kept as sent"), "{lines:?}");
+        let (value, report) = copy(json!({"counter": "0012"}));
+        assert_eq!(
+            (value["counter"].clone(), report.is_empty()),
+            (json!("0012"), false),
+            "text a number would not keep"
+        );
     }
 
     #[test]
@@ -693,6 +740,10 @@ mod tests {
         assert_eq!(value, json!({"id": "tg", "webhook": {"url": "u"}, "l": [{}, {"a": 1}]}));
         let (value, picked, _) = copy_with(r#""5491100""#, Transform::WrapString("id"), &["id"]).unwrap();
         assert_eq!((value, picked.key[0].as_deref()), (json!({"id": "5491100"}), Some("5491100")));
+        // A number sent for the text: wrapped, and converted to the declared string without loss.
+        let (value, picked, report) = copy_with("5491100", Transform::WrapString("id"), &["id"]).unwrap();
+        assert_eq!((value, picked.key[0].as_deref()), (json!({"id": "5491100"}), Some("5491100")));
+        assert!(report.lines("b").iter().all(|(warn, _)| !warn), "a lossless conversion is no warning");
     }
 
     #[test]

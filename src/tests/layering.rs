@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The read engine's own modules, lowest first: each uses only those before it.
 const READ_LAYERS: &[&str] =
-    &["state", "plan", "dedupe", "events", "context", "pages", "window", "stream", "progress", "output"];
+    &["state", "plan", "dedupe", "events", "context", "pages", "window", "months", "stream", "progress", "output"];
 
 /// The streams module's own modules, lowest first (the table, mod.rs, uses them all).
 const STREAMS_LAYERS: &[&str] = &["records", "shape", "transcode", "codec"];

@@ -152,7 +152,13 @@ fn options_users_decide_on_come_first_and_tuning_goes_in_the_advanced_group() {
         .collect();
     assert_eq!(groups, ["main", "advanced"]);
     let required: Vec<&str> = spec["required"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
-    let tuning = ["lookback_window_days", "session_settle_days", "max_concurrent_requests", "api_url"];
+    let tuning = [
+        "lookback_window_days",
+        "session_settle_days",
+        "max_concurrent_requests",
+        "api_url",
+        "notification_results_lookback_days",
+    ];
     for (name, property) in properties() {
         let group = property["group"].as_str().unwrap_or_else(|| panic!("`{name}` has no `group`"));
         let order = property["order"].as_i64().unwrap_or_else(|| panic!("`{name}` has no `order`"));

@@ -173,13 +173,23 @@ fn unreadable_input_files_are_config_errors_naming_the_file() {
 }
 
 #[test]
-fn discover_lists_the_nine_streams_and_rejects_a_bad_config() {
+fn discover_lists_the_billed_dashboards_only_when_enabled_and_rejects_a_bad_config() {
     let work = Workdir::new();
-    let config = work.write_json("config.json", &json!({"access_token": WRONG_TOKEN, "start_date": "2024-01-01"}));
-    let run = run_bin(&["discover", "--config", path_str(&config)], &[]);
-    assert_eq!(run.code, 0);
     let committed: Value = serde_json::from_str(include_str!("../../catalog/catalog.json")).unwrap();
-    assert_eq!(run.messages, vec![json!({"type": "CATALOG", "catalog": committed})]);
+    let billed = ["agent_metrics", "agent_performance"];
+    let mut unbilled = committed.clone();
+    unbilled["streams"].as_array_mut().unwrap().retain(|s| !billed.contains(&s["name"].as_str().unwrap()));
+    assert_eq!(unbilled["streams"].as_array().unwrap().len() + 2, committed["streams"].as_array().unwrap().len());
+    for (include, expected) in [(None, &unbilled), (Some(false), &unbilled), (Some(true), &committed)] {
+        let mut config = json!({"access_token": WRONG_TOKEN, "start_date": "2024-01-01"});
+        if let Some(include) = include {
+            config["include_bi_dashboards"] = json!(include);
+        }
+        let config = work.write_json("config.json", &config);
+        let run = run_bin(&["discover", "--config", path_str(&config)], &[]);
+        assert_eq!(run.code, 0);
+        assert_eq!(run.messages, vec![json!({"type": "CATALOG", "catalog": expected})], "{include:?}");
+    }
 
     let bad = work.write_json(
         "config.json",

@@ -58,7 +58,7 @@ fn a_second_sync_picks_up_new_data_and_late_sessions_without_losing_or_repeating
     // A session that started a day ago and is still open when the first sync runs.
     let late_session = mock.open_session(Utc::now() - TimeDelta::days(1));
     let work = Workdir::new();
-    let cat = catalog(&[], true);
+    let cat = catalog(&CORE, true);
     let first = read(&work, &config(&mock, start), &cat, None);
     assert_eq!(first.code, 0, "{:?}", first.errors());
     first.assert_protocol_rules();

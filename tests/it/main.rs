@@ -11,6 +11,7 @@ mod hostile;
 mod hostile_http;
 mod incremental;
 mod metadata;
+mod new_streams;
 mod pyproject;
 mod rate_limit_status;
 mod read;

@@ -71,7 +71,7 @@ fn a_full_read_returns_exactly_the_mock_records_at_several_scales() {
         let work = Workdir::new();
         let before = Utc::now();
         let sessions_before = expected_keys(&mock, "sessions", start, before);
-        let run = read(&work, &config_from(&mock, start, true), &catalog(&[], false), None);
+        let run = read(&work, &config_from(&mock, start, true), &catalog(&ALL, false), None);
         assert_eq!(run.code, 0, "scale {scale}: {:?}", run.errors());
         run.assert_protocol_rules();
         for stream in ALL {

@@ -236,7 +236,7 @@ fn assert_reads_exactly(variants: Variants, long_term_search: bool, what: &str) 
     let start = start_of(&mock);
     let want: BTreeMap<&str, BTreeMap<String, Value>> = ALL.iter().map(|s| (*s, canonical(&mock, s, start))).collect();
     let work = Workdir::new();
-    let (run, took) = sync(&work, &config(&mock, start, long_term_search), &catalog(&[], true), None);
+    let (run, took) = sync(&work, &config(&mock, start, long_term_search), &catalog(&ALL, true), None);
     assert_eq!(run.code, 0, "{what}: {:?}", run.errors());
     assert_quick(&run, took);
     run.assert_protocol_rules();
@@ -373,7 +373,7 @@ fn long_term_search_required_but_disabled_fails_those_streams_clearly_and_finish
         .map(|s| (*s, canonical(&mock, s, start)))
         .collect();
     let work = Workdir::new();
-    let (run, took) = sync(&work, &config(&mock, start, false), &catalog(&[], true), None);
+    let (run, took) = sync(&work, &config(&mock, start, false), &catalog(&ALL, true), None);
     assert_quick(&run, took);
     assert_eq!(run.code, 1);
     for stream in ["chats", "sessions"] {

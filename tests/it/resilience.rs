@@ -162,7 +162,7 @@ fn with_faults_on_every_stream_is_read_exactly_none_lost_none_duplicated() {
     let run = read_guarded(
         &work,
         &config_from(&mock, start),
-        &catalog(&[], true),
+        &catalog(&ALL, true),
         60,
         &[("SOURCE_BOTMAKER_REQUEST_TIMEOUT_SECS", "1")],
     );

@@ -69,16 +69,43 @@ fn catalog_follows_airbyte_rules() {
     let names: Vec<&str> = catalog["streams"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["chats", "messages", "sessions", "calls", "contacts", "agents", "channels", "intents", "tickets"]
+        [
+            "chats",
+            "messages",
+            "sessions",
+            "calls",
+            "contacts",
+            "agents",
+            "channels",
+            "intents",
+            "tickets",
+            "whatsapp_templates",
+            "whatsapp_accounts",
+            "agent_metrics",
+            "agent_performance",
+            "campaigns",
+            "notification_results",
+            "roles",
+            "variables",
+            "typifications",
+            "ticket_field_definitions",
+            "webhooks",
+            "contacts_blacklist",
+            "billed_conversations",
+        ]
     );
     let text = catalog.to_string();
-    for banned in ["$ref", "\"allOf\"", "\"not\"", "\"additionalProperties\":false", "definitions", "$defs"] {
+    // Keywords as keys (`ticket_field_definitions` is a stream name, not a keyword).
+    for banned in ["$ref", "\"allOf\"", "\"not\"", "\"additionalProperties\":false", "\"definitions\":", "$defs"] {
         assert!(!text.contains(banned), "catalog contains {banned}");
     }
     for s in catalog["streams"].as_array().unwrap() {
         let props = &s["json_schema"]["properties"];
         assert_eq!(s["json_schema"]["additionalProperties"], true, "{}", s["name"]);
-        for pk in s["source_defined_primary_key"].as_array().unwrap() {
+        let key = s["source_defined_primary_key"].as_array().unwrap();
+        assert!((1..=2).contains(&key.len()), "{}: a primary key of one or two fields", s["name"]);
+        for pk in key {
+            assert_eq!(pk.as_array().unwrap().len(), 1, "{}: primary key fields are top-level", s["name"]);
             assert!(
                 props.get(pk[0].as_str().unwrap()).is_some(),
                 "primary key of {} missing from its schema",
@@ -107,6 +134,25 @@ fn catalog_follows_airbyte_rules() {
             ("sessions".into(), "creationTime".into()),
             ("calls".into(), "creationDatetime".into()),
             ("tickets".into(), "creationTime".into()),
+            ("agent_metrics".into(), "sessionCreationTime".into()),
+            ("agent_performance".into(), "checkin".into()),
+            ("notification_results".into(), "start".into()),
+            ("billed_conversations".into(), "startDatetime".into()),
+        ]
+    );
+    let keys: Vec<(&str, Value)> = catalog["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["source_defined_primary_key"].as_array().unwrap().len() > 1)
+        .map(|s| (s["name"].as_str().unwrap(), s["source_defined_primary_key"].clone()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("whatsapp_templates", json!([["name"], ["locale"]])),
+            ("agent_metrics", json!([["sessionId"], ["agentId"]])),
+            ("agent_performance", json!([["agentEmail"], ["checkin"]])),
         ]
     );
 }
@@ -122,7 +168,11 @@ fn spec_follows_airbyte_rules() {
     assert_eq!(conn["properties"]["long_term_search"]["default"], false);
     assert_eq!(conn["properties"]["api_url"]["default"], "https://api.botmaker.com/v2.0");
     assert!(conn["properties"]["long_term_search"]["description"].as_str().unwrap().contains("bills"));
-    for include in ["include_session_messages", "include_session_events", "include_session_ai_analysis"] {
+    assert_eq!(conn["properties"]["include_bi_dashboards"]["default"], false, "the billed dashboards are opt-in");
+    assert_eq!(conn["properties"]["notification_results_lookback_days"]["default"], 3);
+    for include in
+        ["include_session_messages", "include_session_events", "include_session_ai_analysis", "include_bi_dashboards"]
+    {
         assert!(conn["properties"][include]["description"].as_str().unwrap().contains("cost"), "{include}");
     }
     let text = spec.to_string();
