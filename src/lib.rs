@@ -10,6 +10,7 @@
 //! commands here.
 #![warn(unreachable_pub)]
 
+mod buffers;
 pub mod cli;
 mod config;
 pub mod error;

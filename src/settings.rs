@@ -23,6 +23,11 @@ pub struct Settings {
     /// The largest response body accepted (`SOURCE_BOTMAKER_MAX_BODY_BYTES`, default 64 MiB,
     /// far above Botmaker's largest pages of about 1 MB).
     pub max_body_bytes: u64,
+    /// How much memory the pages in flight may take together, bodies and encoded records
+    /// (`SOURCE_BOTMAKER_PAGE_MEMORY_BYTES`, default 4 MiB: three or four of the largest
+    /// Botmaker pages, dozens of small ones; a single page larger than the budget still goes,
+    /// alone).
+    pub page_memory_bytes: u64,
     /// Extra trusted certificates for proxies that re-sign TLS (`SSL_CERT_FILE`).
     pub extra_root_certificates: Option<PathBuf>,
     /// Draw a progress display on stderr (when it is a terminal).
@@ -36,6 +41,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             client_rate_limits: true,
             max_body_bytes: 64 << 20,
+            page_memory_bytes: 4 << 20,
             extra_root_certificates: None,
             progress: false,
         }
@@ -63,6 +69,9 @@ impl Settings {
         }
         if let Some(secs) = number("SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS") {
             settings.retry.max_elapsed = Duration::from_secs(secs.min(MAX_RETRY_BUDGET_SECS));
+        }
+        if let Some(bytes) = number("SOURCE_BOTMAKER_PAGE_MEMORY_BYTES") {
+            settings.page_memory_bytes = bytes.max(64 << 10);
         }
         if let Some(bytes) = number("SOURCE_BOTMAKER_MAX_BODY_BYTES") {
             settings.max_body_bytes = bytes.max(1024);
@@ -115,6 +124,7 @@ mod tests {
             ("SOURCE_BOTMAKER_RETRY_INITIAL_MS", "20"),
             ("SOURCE_BOTMAKER_RETRY_MAX_ELAPSED_SECS", "60"),
             ("SOURCE_BOTMAKER_MAX_BODY_BYTES", "4096"),
+            ("SOURCE_BOTMAKER_PAGE_MEMORY_BYTES", "1048576"),
             ("SOURCE_BOTMAKER_CLIENT_RATE_LIMITS", "OFF"),
             ("SSL_CERT_FILE", "/etc/ca.pem"),
         ];
@@ -124,6 +134,7 @@ mod tests {
         assert_eq!(s.retry.max_interval, Duration::from_millis(1280));
         assert_eq!(s.retry.max_elapsed, Duration::from_secs(60));
         assert_eq!(s.max_body_bytes, 4096);
+        assert_eq!(s.page_memory_bytes, 1 << 20);
         assert!(!s.client_rate_limits);
         assert_eq!(s.extra_root_certificates, Some(PathBuf::from("/etc/ca.pem")));
         let s = Settings::from_lookup(|n| (n == "SOURCE_BOTMAKER_REQUEST_TIMEOUT_SECS").then(|| "soon".to_string()));

@@ -10,6 +10,7 @@ pub(crate) mod classify;
 pub(crate) mod rate_limit;
 pub(crate) mod retry;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -19,6 +20,7 @@ use reqwest::{StatusCode, Url};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::buffers::{self, Buf};
 use crate::config::{is_loopback, Config};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -51,11 +53,23 @@ pub(crate) enum Signal {
 /// Receives an endpoint's signals.
 pub(crate) type SignalFn = Arc<dyn Fn(Signal) + Send + Sync>;
 
-/// The right to hold one page in memory, from the request until the page has been written.
-/// Pages in flight are bounded by `max_concurrent_requests`, so memory does not grow with the
-/// data, and a request is only sent once its page has a permit.
+/// The right to have one request in flight and to hold its page in memory, from the request
+/// until the page has been written. A request is sent only once its page has a permit, so
+/// bodies never pile up: requests in flight are bounded by `max_concurrent_requests`, and the
+/// memory of their pages by a budget (`Settings::page_memory_bytes`), each request reserving
+/// what its endpoint's last page took (body and encoded records), so a few large pages or many
+/// small ones fit.
 #[derive(Debug)]
-pub(crate) struct PagePermit(#[allow(dead_code)] OwnedSemaphorePermit);
+pub(crate) struct PagePermit {
+    _request: OwnedSemaphorePermit,
+    _memory: OwnedSemaphorePermit,
+}
+
+/// Page memory is reserved in units of this many bytes.
+const MEMORY_UNIT: u64 = 4096;
+
+/// What a page is taken to need before its endpoint has sent one: a quarter of a megabyte.
+const FIRST_PAGE_ESTIMATE: u64 = 256 << 10;
 
 /// Why a fetch failed.
 #[derive(Debug)]
@@ -91,6 +105,9 @@ pub(crate) struct ApiClient {
     base: Url,
     token: HeaderValue,
     permits: Arc<Semaphore>,
+    /// The page memory budget, in [`MEMORY_UNIT`]s.
+    memory: Arc<Semaphore>,
+    memory_units: u32,
     settings: Settings,
 }
 
@@ -134,6 +151,8 @@ impl ApiClient {
             base,
             token,
             permits: Arc::new(Semaphore::new(config.max_concurrent_requests as usize)),
+            memory: Arc::new(Semaphore::new(memory_units(settings) as usize)),
+            memory_units: memory_units(settings),
             settings: settings.clone(),
         }))
     }
@@ -147,8 +166,22 @@ impl ApiClient {
         signal: SignalFn,
     ) -> Endpoint {
         let limiter = self.settings.client_rate_limits.then(|| RateLimiter::new(rate_limit.0, rate_limit.1));
-        Endpoint { client: self.clone(), stream, path, limiter, signal }
+        let page_bytes = AtomicU64::new(FIRST_PAGE_ESTIMATE);
+        Endpoint { client: self.clone(), stream, path, limiter, signal, page_bytes }
     }
+
+    /// A permit for one more request and its page, once both are free.
+    async fn permit(&self, page_bytes: u64) -> PagePermit {
+        let units = (page_bytes.div_ceil(MEMORY_UNIT) as u32).clamp(1, self.memory_units);
+        let request = self.permits.clone().acquire_owned().await.expect("the request semaphore is never closed");
+        let memory = self.memory.clone().acquire_many_owned(units).await.expect("the memory semaphore is never closed");
+        PagePermit { _request: request, _memory: memory }
+    }
+}
+
+/// The page memory budget in units (at least one page's worth always fits).
+fn memory_units(settings: &Settings) -> u32 {
+    (settings.page_memory_bytes / MEMORY_UNIT).clamp(1, u64::from(u32::MAX >> 4)) as u32
 }
 
 /// One stream's endpoint.
@@ -158,6 +191,8 @@ pub(crate) struct Endpoint {
     path: &'static str,
     limiter: Option<RateLimiter>,
     signal: SignalFn,
+    /// What this endpoint's last page took in memory (its body and its encoded records).
+    page_bytes: AtomicU64,
 }
 
 /// What one attempt came to.
@@ -295,7 +330,7 @@ impl Endpoint {
         decode: &mut (dyn FnMut(&[u8]) -> std::result::Result<T, String> + Send),
     ) -> Attempt<T> {
         let client = &self.client;
-        let permit = client.permits.clone().acquire_owned().await.expect("the permit semaphore is never closed");
+        let permit = client.permit(self.page_bytes.load(Ordering::Relaxed)).await;
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert("access-token", client.token.clone());
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -340,8 +375,11 @@ impl Endpoint {
             let answer = Answer { status, body: &body, retry_after, location: location.as_deref() };
             return Attempt::Failed(classify(call, &answer, &client.base));
         }
+        // The next request reserves what this page took: its body, and about as much again for
+        // its encoded records.
+        self.page_bytes.store((body.len() as u64 * 2).max(MEMORY_UNIT), Ordering::Relaxed);
         match decode(&body) {
-            Ok(value) => Attempt::Page(value, PagePermit(permit)),
+            Ok(value) => Attempt::Page(value, permit),
             Err(why) => Attempt::BadBody(format!("{why}; it starts with: {}", excerpt(&body))),
         }
     }
@@ -357,12 +395,12 @@ enum BodyError {
 }
 
 /// Reads the whole body, refusing one larger than `limit` bytes as soon as that is known.
-async fn read_body(mut response: reqwest::Response, limit: u64) -> std::result::Result<Vec<u8>, BodyError> {
+async fn read_body(mut response: reqwest::Response, limit: u64) -> std::result::Result<Buf, BodyError> {
     let announced = response.content_length().unwrap_or(0);
     if announced > limit {
         return Err(BodyError::TooLarge);
     }
-    let mut body = Vec::with_capacity(announced.min(16 << 20) as usize);
+    let mut body = buffers::take(announced.min(16 << 20) as usize);
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
         if (body.len() + chunk.len()) as u64 > limit {
             return Err(BodyError::TooLarge);
@@ -402,6 +440,34 @@ fn extra_root_certificates(settings: &Settings) -> Result<Vec<reqwest::Certifica
 mod tests {
     use super::*;
     use std::sync::Mutex;
+
+    #[tokio::test]
+    async fn pages_wait_for_room_in_the_memory_budget_and_for_a_request_slot() {
+        let config = Config::from_value(
+            serde_json::json!({"access_token": "tok-123456", "start_date": "2024-01-01",
+                "api_url": "http://127.0.0.1:9/v2.0", "max_concurrent_requests": 3}),
+            "config.json",
+        )
+        .unwrap();
+        let settings = Settings { page_memory_bytes: 64 << 10, ..Settings::default() };
+        let client = ApiClient::new(&config, &settings).unwrap();
+        let soon = std::time::Duration::from_millis(50);
+        let big = client.permit(48 << 10).await;
+        assert!(
+            tokio::time::timeout(soon, client.permit(48 << 10)).await.is_err(),
+            "a second large page waits for the budget"
+        );
+        let small = client.permit(8 << 10).await;
+        drop(big);
+        let _second_big = tokio::time::timeout(soon, client.permit(48 << 10)).await.expect("room again");
+        assert!(tokio::time::timeout(soon, client.permit(4 << 10)).await.is_ok(), "three requests may be in flight");
+        drop(small);
+        let huge = tokio::time::timeout(soon, async {
+            drop(_second_big);
+            client.permit(10 << 20).await
+        });
+        assert!(huge.await.is_ok(), "a page larger than the budget still goes, alone");
+    }
 
     /// An endpoint paced at tickets' 60 per minute, recording its signals.
     fn tickets_endpoint() -> (Endpoint, Arc<Mutex<Vec<Signal>>>) {

@@ -3,6 +3,7 @@
 use std::sync::mpsc::{Receiver, Sender};
 
 use super::state::Delta;
+use crate::buffers::Buf;
 use crate::error::Error;
 use crate::http::{PagePermit, Signal};
 use crate::protocol::LogLevel;
@@ -18,7 +19,7 @@ pub(crate) enum Event {
     Page {
         stream: usize,
         records: u64,
-        lines: Vec<u8>,
+        lines: Buf,
         permit: Option<PagePermit>,
     },
     /// Partition `seq` (numbered from 0 in checkpoint order) has written all its records; its

@@ -336,7 +336,7 @@ mod tests {
 
     fn page(stream: usize, n: u64) -> Event {
         let line = b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"s\",\"data\":{},\"emitted_at\":1}}\n";
-        Event::Page { stream, records: n, lines: line.repeat(n as usize), permit: None }
+        Event::Page { stream, records: n, lines: line.repeat(n as usize).into(), permit: None }
     }
 
     fn coverage() -> StreamState {

@@ -148,7 +148,7 @@ mod tests {
         let out = Shared::default();
         let mut p = Progress::new(&["messages".into(), "chan\x1b[2Jnels".into()], Box::new(out.clone()));
         p.observe(&Event::Started { stream: 0 });
-        p.observe(&Event::Page { stream: 0, records: 1500, lines: Vec::new(), permit: None });
+        p.observe(&Event::Page { stream: 0, records: 1500, lines: Default::default(), permit: None });
         p.observe(&Event::Planned { stream: 0, partitions: 4 });
         p.observe(&Event::Done { stream: 0, seq: 0, deltas: Vec::new() });
         for _ in 0..7 {

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use super::shape::{Report, Shape};
 pub(crate) use super::transcode::Transform;
 use super::transcode::{copy_item, ItemRules, MAX_KEY_FIELDS};
+use crate::buffers::{self, Buf};
 use crate::protocol::{now_millis, RecordEncoder, RecordSuffix};
 
 /// How a body wraps its items.
@@ -59,7 +60,7 @@ pub(crate) struct RecordNote {
 #[derive(Debug, Default)]
 pub(crate) struct DecodedPage {
     /// RECORD lines, one per record, in the order the API sent them.
-    pub(crate) lines: Vec<u8>,
+    pub(crate) lines: Buf,
     pub(crate) records: Vec<RecordNote>,
     /// The next page's link or token; null, absent and empty all mean "no more pages".
     pub(crate) next_page: Option<String>,
@@ -115,7 +116,14 @@ impl Codec {
     /// Parses and encodes a whole page, or says in one line why the body is not a page of
     /// this endpoint (not JSON, no item list).
     pub(crate) fn decode(&self, body: &[u8]) -> Result<DecodedPage, String> {
-        let mut page = DecodedPage::default();
+        // Sized once for the whole page: RECORD lines take about as many bytes as the items in
+        // the body plus each line's envelope, and a buffer grown by doubling would hold up to
+        // twice that (and copy it on every growth) for as long as the page waits for stdout.
+        let mut page = DecodedPage {
+            lines: buffers::take(body.len() + body.len() / 4 + 4096),
+            records: Vec::with_capacity(body.len() / 256 + 16),
+            ..DecodedPage::default()
+        };
         let suffix = RecordSuffix::new(now_millis());
         let mut builder = PageBuilder { codec: self, page: &mut page, suffix: &suffix };
         let (next_page, total) = match self.envelope {
@@ -385,7 +393,7 @@ mod tests {
     }
 
     fn data(page: &DecodedPage) -> Vec<Value> {
-        String::from_utf8(page.lines.clone())
+        String::from_utf8(page.lines.to_vec())
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str::<Value>(l).unwrap()["record"]["data"].clone())

@@ -35,8 +35,7 @@ pub(crate) enum Shape {
     NumberText,
     Boolean,
     Array(Box<Shape>),
-    /// Known properties, sorted by name (none for a free-form object); other properties are
-    /// left as they are.
+    /// Known properties (none for a free-form object); other properties are left as they are.
     Object(Vec<(String, Shape)>),
 }
 

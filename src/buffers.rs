@@ -1,0 +1,88 @@
+//! Reusing the large byte buffers pages pass through (response bodies, encoded RECORD lines).
+//!
+//! A page's buffers are allocated by the task that reads it and freed by the output thread once
+//! written; with a steady stream of fresh megabyte buffers freed on another thread, the
+//! allocator keeps memory it could return, and a sync's resident memory grew to twice what its
+//! pages need. Buffers go back to a small shared pool when dropped instead, and the next page
+//! takes one from there. The pool never waits: it hands out a new buffer when none is free, and
+//! keeps only a few (page permits bound how many are in use at once anyway).
+
+use std::ops::{Deref, DerefMut};
+use std::sync::Mutex;
+
+/// Free buffers kept for reuse.
+const KEEP: usize = 16;
+/// Buffers that grew larger than this (an unusually large page) are freed, not kept.
+const MAX_KEPT_CAPACITY: usize = 8 << 20;
+
+static FREE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+
+/// An empty buffer with room for at least `capacity` bytes.
+pub(crate) fn take(capacity: usize) -> Buf {
+    let reused = {
+        let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
+        // The largest free one is the likeliest to need no growth.
+        let best = free.iter().enumerate().max_by_key(|(_, b)| b.capacity()).map(|(i, _)| i);
+        best.map(|i| free.swap_remove(i))
+    };
+    let mut buf = reused.unwrap_or_default();
+    buf.reserve(capacity);
+    Buf(buf)
+}
+
+/// A byte buffer that returns to the pool when dropped.
+#[derive(Debug, Default)]
+pub(crate) struct Buf(Vec<u8>);
+
+impl Deref for Buf {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl DerefMut for Buf {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl From<Vec<u8>> for Buf {
+    fn from(v: Vec<u8>) -> Buf {
+        Buf(v)
+    }
+}
+
+impl Drop for Buf {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        if buf.capacity() == 0 || buf.capacity() > MAX_KEPT_CAPACITY {
+            return;
+        }
+        buf.clear();
+        let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
+        if free.len() < KEEP {
+            free.push(buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_come_back_empty_and_are_reused() {
+        let mut a = take(1000);
+        a.extend_from_slice(b"hello");
+        let ptr = a.as_ptr();
+        drop(a);
+        let b = take(10);
+        assert!(b.is_empty(), "a reused buffer comes back empty");
+        assert!(b.capacity() >= 1000);
+        // Other tests share the pool, so the very same allocation is likely but not certain.
+        let _ = ptr;
+        drop(Buf::from(Vec::with_capacity(MAX_KEPT_CAPACITY + 1)));
+        assert!(FREE.lock().unwrap().iter().all(|b| b.capacity() <= MAX_KEPT_CAPACITY), "oversized buffers are freed");
+    }
+}
