@@ -10,10 +10,9 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-/// Free buffers kept for reuse.
-const KEEP: usize = 16;
-/// Buffers that grew larger than this (an unusually large page) are freed, not kept.
-const MAX_KEPT_CAPACITY: usize = 8 << 20;
+/// Free buffers are kept for reuse up to this many bytes in all: enough for the pages of a few
+/// requests, never a second budget's worth.
+const KEEP_BYTES: usize = 2 << 20;
 
 static FREE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
@@ -21,8 +20,9 @@ static FREE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 pub(crate) fn take(capacity: usize) -> Buf {
     let reused = {
         let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
-        // The largest free one is the likeliest to need no growth.
-        let best = free.iter().enumerate().max_by_key(|(_, b)| b.capacity()).map(|(i, _)| i);
+        // The smallest one large enough, or else the largest (it grows least).
+        let fits = free.iter().enumerate().filter(|(_, b)| b.capacity() >= capacity).min_by_key(|(_, b)| b.capacity());
+        let best = fits.or_else(|| free.iter().enumerate().max_by_key(|(_, b)| b.capacity())).map(|(i, _)| i);
         best.map(|i| free.swap_remove(i))
     };
     let mut buf = reused.unwrap_or_default();
@@ -56,12 +56,13 @@ impl From<Vec<u8>> for Buf {
 impl Drop for Buf {
     fn drop(&mut self) {
         let mut buf = std::mem::take(&mut self.0);
-        if buf.capacity() == 0 || buf.capacity() > MAX_KEPT_CAPACITY {
+        if buf.capacity() == 0 {
             return;
         }
         buf.clear();
         let mut free = FREE.lock().unwrap_or_else(|e| e.into_inner());
-        if free.len() < KEEP {
+        let kept: usize = free.iter().map(Vec::capacity).sum();
+        if kept + buf.capacity() <= KEEP_BYTES {
             free.push(buf);
         }
     }
@@ -82,7 +83,11 @@ mod tests {
         assert!(b.capacity() >= 1000);
         // Other tests share the pool, so the very same allocation is likely but not certain.
         let _ = ptr;
-        drop(Buf::from(Vec::with_capacity(MAX_KEPT_CAPACITY + 1)));
-        assert!(FREE.lock().unwrap().iter().all(|b| b.capacity() <= MAX_KEPT_CAPACITY), "oversized buffers are freed");
+        drop(Buf::from(Vec::with_capacity(KEEP_BYTES + 1)));
+        for _ in 0..20 {
+            drop(Buf::from(Vec::with_capacity(KEEP_BYTES / 8)));
+        }
+        let kept: usize = FREE.lock().unwrap().iter().map(Vec::capacity).sum();
+        assert!(kept <= KEEP_BYTES, "the pool keeps at most {KEEP_BYTES} bytes, not {kept}");
     }
 }
