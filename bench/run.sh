@@ -414,9 +414,12 @@ if want cpu; then
     for n in $scales; do
       IFS=/ read -r bc br <<<"${before_cpu_by_scale[$n]}"
       IFS=/ read -r cc cr <<<"${conn_cpu_by_scale[$n]}"
-      add_row "CPU ~$n records: CPU per record within 10 % of the previous build" \
+      # CPU times come in 10 ms steps: below a fifth of a second the comparison says little.
+      label="CPU ~$n records: CPU per record within 10 % of the previous build"
+      if awk -v c="$bc" 'BEGIN { exit !(c < 0.2) }'; then label="(info, under 0.2 s of CPU) $label"; fi
+      add_row "$label" \
         "$(awk -v c="$cc" -v r="$cr" 'BEGIN { printf "%.2f", c / r * 1e6 }') vs $(awk -v c="$bc" -v r="$br" 'BEGIN { printf "%.2f", c / r * 1e6 }') µs/record ($(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" 'BEGIN { printf "%+.0f%%", ((c / r) / (b / s) - 1) * 100 }')); peak RSS $(mb "${rss_by_scale[$n]}") vs $(mb "${before_rss_by_scale[$n]}") MB" \
-        "$(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" 'BEGIN { print ((c / r) <= 1.10 * (b / s)) ? "PASS" : "MISS" }')"
+        "$(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" -v info="${label%%)*}" 'BEGIN { if (info ~ /^\(info/) print "—"; else print ((c / r) <= 1.10 * (b / s)) ? "PASS" : "MISS" }')"
     done
   fi
   add_row "(check) CPU: connector emitted exactly the mock's records, exit 0" \

@@ -10,10 +10,10 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Mutex;
 
-/// Free buffers are kept for reuse up to this many bytes in all: the default page memory
-/// budget, so the pages in flight keep reusing the same buffers (the allocator then has nothing
-/// to purge and fault in again: a pool of half that cost a tenth more CPU), while memory stays
-/// bounded when fewer pages are in flight.
+/// Free buffers are kept for reuse up to this many bytes in all: a little more than the default
+/// page memory budget, so the pages in flight keep reusing the same buffers (the allocator then
+/// has nothing to purge and fault in again: a pool of half the budget cost a tenth more CPU),
+/// while memory stays bounded when fewer pages are in flight.
 const KEEP_BYTES: usize = 4 << 20;
 
 static FREE: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());

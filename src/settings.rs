@@ -24,7 +24,7 @@ pub struct Settings {
     /// far above Botmaker's largest pages of about 1 MB).
     pub max_body_bytes: u64,
     /// How much memory the pages in flight may take together, bodies and encoded records
-    /// (`SOURCE_BOTMAKER_PAGE_MEMORY_BYTES`, default 4 MiB: three or four of the largest
+    /// (`SOURCE_BOTMAKER_PAGE_MEMORY_BYTES`, default 3 MiB: two or three of the largest
     /// Botmaker pages, dozens of small ones; a single page larger than the budget still goes,
     /// alone).
     pub page_memory_bytes: u64,
@@ -41,7 +41,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             client_rate_limits: true,
             max_body_bytes: 64 << 20,
-            page_memory_bytes: 4 << 20,
+            page_memory_bytes: 3 << 20,
             extra_root_certificates: None,
             progress: false,
         }

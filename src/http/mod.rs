@@ -33,6 +33,9 @@ use rate_limit::RateLimiter;
 /// Redirects within api_url's host followed for one request.
 const MAX_REDIRECTS: usize = 5;
 
+/// A request that waited this long for its page permit takes a new turn at its endpoint's pace.
+const PERMIT_DELAY_THAT_NEEDS_A_NEW_TURN: Duration = Duration::from_millis(20);
+
 /// A wait for the rate limit longer than this is reported to the platform.
 const LONG_WAIT: Duration = Duration::from_secs(5);
 
@@ -250,8 +253,16 @@ impl Endpoint {
         loop {
             attempts += 1;
             self.wait_for_turn().await;
+            let asked = Instant::now();
+            let permit = self.client.permit(self.page_bytes.load(Ordering::Relaxed)).await;
+            if asked.elapsed() > PERMIT_DELAY_THAT_NEEDS_A_NEW_TURN {
+                // It waited for room: its turn has passed, and leaving now could bunch it with
+                // the requests paced after it. (Waiting for the pace with a permit in hand
+                // would hold memory idle through a 429's hold-off.)
+                self.wait_for_turn().await;
+            }
             (self.signal)(Signal::Request { long_term_search });
-            let (reason, retry_after, rate_limited) = match self.attempt(&call, decode).await {
+            let (reason, retry_after, rate_limited) = match self.attempt(&call, permit, decode).await {
                 Attempt::Page(value, permit) => return Ok((value, permit)),
                 Attempt::Failed(Verdict::Retry { reason, retry_after, rate_limited }) => {
                     (reason, retry_after, rate_limited)
@@ -327,10 +338,10 @@ impl Endpoint {
     async fn attempt<T>(
         &self,
         call: &Call<'_>,
+        permit: PagePermit,
         decode: &mut (dyn FnMut(&[u8]) -> std::result::Result<T, String> + Send),
     ) -> Attempt<T> {
         let client = &self.client;
-        let permit = client.permit(self.page_bytes.load(Ordering::Relaxed)).await;
         let mut headers = HeaderMap::with_capacity(2);
         headers.insert("access-token", client.token.clone());
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));

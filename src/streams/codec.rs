@@ -9,11 +9,11 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
+use xxhash_rust::xxh3::xxh3_128;
 
 use super::shape::{Report, Shape};
 pub(crate) use super::transcode::Transform;
@@ -197,50 +197,25 @@ impl PageBuilder<'_> {
     }
 }
 
-/// The primary key's hash, if every part of it is present.
-fn key_hash_of(parts: &[Option<String>]) -> Option<u128> {
-    let mut hasher = Hasher128::default();
-    for part in parts {
-        part.as_ref()?.hash(&mut hasher);
-    }
-    Some(hasher.finish128())
-}
-
-/// Two independently seeded 64-bit hashes make a 128-bit one: a collision among a million keys
-/// has a probability of about 1e-27.
-#[derive(Default)]
-struct Hasher128(std::collections::hash_map::DefaultHasher, SeededHasher);
-
-struct SeededHasher(std::collections::hash_map::DefaultHasher);
-
-impl Default for SeededHasher {
-    fn default() -> Self {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        0x9e37_79b9_7f4a_7c15_u64.hash(&mut h);
-        SeededHasher(h)
-    }
-}
-
-impl Hasher for Hasher128 {
-    fn finish(&self) -> u64 {
-        self.0.finish()
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.write(bytes);
-        self.1 .0.write(bytes);
-    }
-}
-
-impl Hasher128 {
-    fn finish128(&self) -> u128 {
-        (u128::from(self.0.finish()) << 64) | u128::from(self.1 .0.finish())
+/// The primary key's hash, if every part of it is present: the part's own hash for a one-field
+/// key, a hash of the parts' hashes in key order for a composite one.
+fn key_hash_of(parts: &[Option<u128>]) -> Option<u128> {
+    match parts {
+        [one] => *one,
+        parts => {
+            let mut bytes = Vec::with_capacity(parts.len() * 16);
+            for part in parts {
+                bytes.extend_from_slice(&(*part)?.to_le_bytes());
+            }
+            Some(xxh3_128(&bytes))
+        }
     }
 }
 
 /// The hash of a single-field key.
 #[cfg(test)]
 pub(crate) fn key_hash(key: &str) -> u128 {
-    key_hash_of(&[Some(key.to_string())]).expect("a key")
+    key_hash_of(&[Some(super::transcode::text_hash(key))]).expect("a key")
 }
 
 /// Takes the next-page link out of an envelope object.

@@ -66,9 +66,74 @@ pub(crate) struct ItemRules<'a> {
 /// What was picked up from an item while it was copied.
 #[derive(Debug, Default)]
 pub(crate) struct Picked {
-    /// The primary key's parts, in the primary key's order.
-    pub(crate) key: [Option<String>; MAX_KEY_FIELDS],
+    /// Hashes of the primary key's parts ([`text_hash`] of their text), in the key's order.
+    pub(crate) key: [Option<u128>; MAX_KEY_FIELDS],
     pub(crate) cursor: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The 128-bit hash a key part is known by: a collision among a billion keys has a probability
+/// of about 1e-21.
+pub(crate) fn text_hash(text: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(text.as_bytes())
+}
+
+/// A top-level value the item is picked up from (key parts, the cursor): held as the body's own
+/// text where it has no escapes, so picking costs no allocation.
+enum Scalar<'de> {
+    Str(Cow<'de, str>),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Other(Value),
+}
+
+impl<'de> serde::Deserialize<'de> for Scalar<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Str(Cow::Owned(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::U64(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::I64(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::F64(v))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Other(Value::Bool(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Other(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Scalar<'de>, E> {
+        Ok(Scalar::Other(Value::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Scalar<'de>, A::Error> {
+        <Value as serde::Deserialize>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(Scalar::Other)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Scalar<'de>, A::Error> {
+        <Value as serde::Deserialize>::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Scalar::Other)
+    }
 }
 
 /// Copies one item into `out` (its JSON object only, no envelope); fails only if the item is
@@ -444,13 +509,52 @@ impl ItemVisitor<'_, '_, '_, '_> {
     fn pick(&mut self, key: &str, value: &Value) {
         if let Some(i) = self.rules.primary_key.iter().position(|k| same(k, key)) {
             self.picked.key[i] = match value {
-                Value::String(s) if !s.is_empty() => Some(s.clone()),
-                Value::Number(n) => Some(n.to_string()),
+                Value::String(s) if !s.is_empty() => Some(text_hash(s)),
+                Value::Number(n) => Some(text_hash(&n.to_string())),
                 _ => None,
             };
         }
         if self.rules.cursor_field.is_some_and(|c| same(c, key)) {
             self.picked.cursor = instant_of(value);
+        }
+    }
+
+    /// Writes a top-level key part or cursor field, picking it up on the way.
+    fn scalar_field(&mut self, first: &mut bool, key: &str, value: Scalar<'_>) {
+        let shape = lookup(props(self.rules), key);
+        let part = self.rules.primary_key.iter().position(|k| same(k, key));
+        let is_cursor = self.rules.cursor_field.is_some_and(|c| same(c, key));
+        self.w.key(first, key);
+        let path = Path::Field(&Path::Root, key);
+        let seed = ValueSeed { shape, path: &path, w: &mut *self.w, pick: None };
+        let (hash, instant) = match &value {
+            Scalar::Str(s) => {
+                let _ = seed.visit_str::<serde::de::value::Error>(s);
+                (Some(text_hash(s)).filter(|_| !s.is_empty()), if is_cursor { parse_datetime(s) } else { None })
+            }
+            Scalar::U64(n) => {
+                let _ = seed.visit_u64::<serde::de::value::Error>(*n);
+                (Some(text_hash(&n.to_string())), i64::try_from(*n).ok().and_then(from_epoch))
+            }
+            Scalar::I64(n) => {
+                let _ = seed.visit_i64::<serde::de::value::Error>(*n);
+                (Some(text_hash(&n.to_string())), from_epoch(*n))
+            }
+            Scalar::F64(n) => {
+                let _ = seed.visit_f64::<serde::de::value::Error>(*n);
+                let as_number = serde_json::Number::from_f64(*n).map(Value::Number).unwrap_or(Value::Null);
+                (Some(text_hash(&as_number.to_string())), instant_of(&as_number))
+            }
+            Scalar::Other(v) => {
+                self.w.value(v, shape, &path);
+                (None, None)
+            }
+        };
+        if let Some(i) = part {
+            self.picked.key[i] = hash;
+        }
+        if is_cursor {
+            self.picked.cursor = instant;
         }
     }
 
@@ -495,8 +599,8 @@ impl<'de> Visitor<'de> for ItemVisitor<'_, '_, '_, '_> {
                     map.next_value_seed(ValueSeed { shape, path: &path, w: &mut *self.w, pick })?;
                 }
                 _ if self.wants(key) => {
-                    let value: Value = map.next_value()?;
-                    self.field(&mut first, key, &value);
+                    let value: Scalar<'de> = map.next_value()?;
+                    self.scalar_field(&mut first, key, value);
                 }
                 _ => {
                     let shape = lookup(props(self.rules), key);
@@ -723,7 +827,7 @@ mod tests {
     #[test]
     fn picks_up_composite_keys_in_key_order() {
         let (_, picked, _) = copy_with(r#"{"b": 7, "a": "x", "id": ""}"#, Transform::None, &["a", "b"]).unwrap();
-        assert_eq!(picked.key, [Some("x".into()), Some("7".into())]);
+        assert_eq!(picked.key, [Some(text_hash("x")), Some(text_hash("7"))]);
         let (_, picked, _) = copy_with(r#"{"id": ""}"#, Transform::None, &["id"]).unwrap();
         assert_eq!(picked.key, [None, None], "an empty key is no key");
     }
@@ -740,7 +844,7 @@ mod tests {
             value,
             json!({"id": "m1", "chat_id": 123, "channel_id": "wa", "contact_id": "549", "chat": {"more": 1}})
         );
-        assert_eq!(picked.key[0].as_deref(), Some("123"));
+        assert_eq!(picked.key[0], Some(text_hash("123")));
         let (value, _, _) = copy_with(r#"{"id": "m1", "chat": null}"#, Transform::FlattenChat, &["id"]).unwrap();
         assert_eq!(value, json!({"id": "m1"}));
         let (value, _, _) = copy_with(
@@ -758,10 +862,10 @@ mod tests {
         .unwrap();
         assert_eq!(value, json!({"id": "tg", "webhook": {"url": "u"}, "l": [{}, {"a": 1}]}));
         let (value, picked, _) = copy_with(r#""5491100""#, Transform::WrapString("id"), &["id"]).unwrap();
-        assert_eq!((value, picked.key[0].as_deref()), (json!({"id": "5491100"}), Some("5491100")));
+        assert_eq!((value, picked.key[0]), (json!({"id": "5491100"}), Some(text_hash("5491100"))));
         // A number sent for the text: wrapped, and converted to the declared string without loss.
         let (value, picked, report) = copy_with("5491100", Transform::WrapString("id"), &["id"]).unwrap();
-        assert_eq!((value, picked.key[0].as_deref()), (json!({"id": "5491100"}), Some("5491100")));
+        assert_eq!((value, picked.key[0]), (json!({"id": "5491100"}), Some(text_hash("5491100"))));
         assert!(report.lines("b").iter().all(|(warn, _)| !warn), "a lossless conversion is no warning");
     }
 
