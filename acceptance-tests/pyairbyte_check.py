@@ -302,7 +302,10 @@ def main() -> int:
         if problem:
             say(f"\nFAILED: {problem}")
             return 1
+        # The values PyAirbyte should land are read from the program it installed.
+        executable = source.executor._cli[0]
     else:
+        executable = args.executable
         source = ab.get_source(
             "source-botmaker",
             config=config,
@@ -380,7 +383,7 @@ def main() -> int:
 
     wanted = {stream.name: typed_fields(stream.json_schema) for stream in catalog.streams}
     try:
-        emitted = emitted_values(args.executable, config, catalog, wanted)
+        emitted = emitted_values(executable, config, catalog, wanted)
     except (RuntimeError, json.JSONDecodeError, KeyError) as error:
         problems.append(f"typed landing: {error}")
     else:
