@@ -14,12 +14,13 @@
 #   BENCH_REPEAT        CPU mode: runs of each program per scale, the fastest reported (default 1)
 #   BENCH_SPEC_RUNS     runs of `spec`                        (default 200; --quick: 50)
 #   BENCH_SEED          mock seed                             (default 42)
-#   BENCH_CPU_CONNECTOR_ENV  extra environment for the connector in CPU mode
-#   BENCH_BEFORE_BIN    a previous build of the connector, run beside it in CPU mode for a
-#                       before/after table (CPU per record, peak RSS)
-#   BENCH_CONNECTOR_BIN      another connector binary to measure (default: the image's static
-#                       musl build, target/x86_64-unknown-linux-musl/release/source-botmaker)
-#                       (default SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off: see README, "Caveats")
+#   BENCH_CPU_CONNECTOR_ENV  extra environment for the connector (and the previous build) in CPU
+#                       mode (default SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off: see README, "Caveats")
+#   BENCH_BEFORE_BIN    a previous build of the connector, run beside it against the same data
+#                       for a before/after comparison (CPU per record and peak RSS in CPU mode,
+#                       wall time against the ceiling in rate mode)
+#   BENCH_CONNECTOR_BIN another connector binary to measure (default: the image's static musl
+#                       build, target/x86_64-unknown-linux-musl/release/source-botmaker)
 #   BENCH_OUT           results file (default bench/results/latest.md)
 #
 # Raw files of each run go to bench/results/runs/<UTC time>/ (not committed).
@@ -473,6 +474,24 @@ if want rate; then
   curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.summary.json"
   curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.json"
   stop_mock
+  if [ -n "$before_bin" ]; then
+    # The previous build against a fresh mock with the same data, for the before/after row.
+    echo "   connector: wall $wall s; running the previous build (BENCH_BEFORE_BIN)..." >&2
+    # shellcheck disable=SC2086
+    start_mock "$name.before" --latency-ms "$latency_ms" --anchor "$anchor" --span-days 30 $mix
+    t0="$(now_s)"
+    set +e
+    /usr/bin/time -v -o "$runs_dir/$name.before.time" "$before_bin" read \
+      --config "$runs_dir/$name.config.json" --catalog "$bench_catalog" \
+      2>"$runs_dir/$name.before.err" | "$bin/bench-tool" count >"$runs_dir/$name.before.count" 2>"$runs_dir/$name.before.count.err"
+    before_status=("${PIPESTATUS[@]}")
+    set -e
+    t1="$(now_s)"
+    before_wall="$(fsub "$t1" "$t0")"
+    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.before.summary.json"
+    stop_mock
+    "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.before.summary.json" >"$runs_dir/$name.before.ceiling"
+  fi
   "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.summary.json" >"$runs_dir/$name.ceiling"
   ceiling_s="$(kv "$runs_dir/$name.ceiling" ceiling_s)"
   ceiling_stream="$(kv "$runs_dir/$name.ceiling" ceiling_stream)"
@@ -489,6 +508,11 @@ if want rate; then
     "$wall s vs ceiling $ceiling_s s on $ceiling_stream ($over; $ceiling_ov s counting the tickets overlap); at the requests actually made: $at_made s ($at_made_stream)" \
     "$(awk -v w="$wall" -v c="$ceiling_s" 'BEGIN { print (w <= c * 1.10) ? "PASS" : "MISS" }')"
   add_row "Rate: zero 429 responses" "$n429 (rate limiter: $limited)" "$([ "$n429" = 0 ] && echo PASS || echo MISS)"
+  if [ -n "$before_bin" ]; then
+    before_429="$(kv "$runs_dir/$name.before.ceiling" status_429)"
+    add_row "(info) Rate: the previous build (BENCH_BEFORE_BIN) against the same data" \
+      "$before_wall s vs ceiling $ceiling_s s ($(awk -v w="$before_wall" -v c="$ceiling_s" 'BEGIN { printf "%+.1f%%", (w / c - 1) * 100 }')), ${before_429:-0} 429s, exit ${before_status[0]}, $(kv "$runs_dir/$name.before.count" records) records" "—"
+  fi
   add_row "(check) Rate: connector emitted exactly the mock's records, exit 0" "$counts_ok" \
     "$([ "$counts_ok" = ok ] && echo PASS || echo FAIL)"
   add_detail "### (b) Rate-limit-bound: ${latency_ms} ms latency, documented rate limits, max_concurrent_requests=$concurrency"
