@@ -33,8 +33,8 @@ use rate_limit::RateLimiter;
 /// Redirects within api_url's host followed for one request.
 const MAX_REDIRECTS: usize = 5;
 
-/// A request that waited this long for its page permit takes a new turn at its endpoint's pace.
-const PERMIT_DELAY_THAT_NEEDS_A_NEW_TURN: Duration = Duration::from_millis(20);
+/// A request that waited this long for a request slot takes a new turn at its endpoint's pace.
+const SLOT_DELAY_THAT_NEEDS_A_NEW_TURN: Duration = Duration::from_millis(20);
 
 /// A wait for the rate limit longer than this is reported to the platform.
 const LONG_WAIT: Duration = Duration::from_secs(5);
@@ -56,12 +56,17 @@ pub(crate) enum Signal {
 /// Receives an endpoint's signals.
 pub(crate) type SignalFn = Arc<dyn Fn(Signal) + Send + Sync>;
 
-/// The right to have one request in flight and to hold its page in memory, from the request
-/// until the page has been written. A request is sent only once its page has a permit, so
-/// bodies never pile up: requests in flight are bounded by `max_concurrent_requests`, and the
-/// memory of their pages by a budget (`Settings::page_memory_bytes`), each request reserving
-/// what its endpoint's last page took (body and encoded records), so a few large pages or many
-/// small ones fit.
+/// The right to have one request in flight and to hold its page in memory, until the page has
+/// been written. It is taken in two steps, so that memory is not held idle while a request waits
+/// for Botmaker (a few hundred milliseconds, which would otherwise let one large page in flight
+/// stall every other stream): a request slot (`max_concurrent_requests`) before the request is
+/// sent, then, once the response headers are in and before any of the body is read, room in the
+/// page memory budget (`Settings::page_memory_bytes`) for twice the announced `Content-Length`
+/// (or, without one, what the endpoint's last page took): the body and about as much again for
+/// its encoded records. Until that room is free the body stays unread in the connection (hyper
+/// reads on only when asked), so bodies never pile up in memory: at most
+/// `max_concurrent_requests` responses wait, each holding no more than the connection's read
+/// buffer.
 #[derive(Debug)]
 pub(crate) struct PagePermit {
     _request: OwnedSemaphorePermit,
@@ -173,12 +178,16 @@ impl ApiClient {
         Endpoint { client: self.clone(), stream, path, limiter, signal, page_bytes }
     }
 
-    /// A permit for one more request and its page, once both are free.
-    async fn permit(&self, page_bytes: u64) -> PagePermit {
+    /// A slot for one more request in flight, once one is free.
+    async fn request_slot(&self) -> OwnedSemaphorePermit {
+        self.permits.clone().acquire_owned().await.expect("the request semaphore is never closed")
+    }
+
+    /// Room for a page of `page_bytes` in the memory budget, once it is free (a page larger than
+    /// the whole budget waits until it has the budget to itself).
+    async fn page_memory(&self, page_bytes: u64) -> OwnedSemaphorePermit {
         let units = (page_bytes.div_ceil(MEMORY_UNIT) as u32).clamp(1, self.memory_units);
-        let request = self.permits.clone().acquire_owned().await.expect("the request semaphore is never closed");
-        let memory = self.memory.clone().acquire_many_owned(units).await.expect("the memory semaphore is never closed");
-        PagePermit { _request: request, _memory: memory }
+        self.memory.clone().acquire_many_owned(units).await.expect("the memory semaphore is never closed")
     }
 }
 
@@ -254,15 +263,15 @@ impl Endpoint {
             attempts += 1;
             self.wait_for_turn().await;
             let asked = Instant::now();
-            let permit = self.client.permit(self.page_bytes.load(Ordering::Relaxed)).await;
-            if asked.elapsed() > PERMIT_DELAY_THAT_NEEDS_A_NEW_TURN {
-                // It waited for room: its turn has passed, and leaving now could bunch it with
-                // the requests paced after it. (Waiting for the pace with a permit in hand
-                // would hold memory idle through a 429's hold-off.)
+            let slot = self.client.request_slot().await;
+            if asked.elapsed() > SLOT_DELAY_THAT_NEEDS_A_NEW_TURN {
+                // It waited for a slot: its turn has passed, and leaving now could bunch it
+                // with the requests paced after it. (Waiting for the pace with a slot in hand
+                // would keep other streams' requests waiting through a 429's hold-off.)
                 self.wait_for_turn().await;
             }
             (self.signal)(Signal::Request { long_term_search });
-            let (reason, retry_after, rate_limited) = match self.attempt(&call, permit, decode).await {
+            let (reason, retry_after, rate_limited) = match self.attempt(&call, slot, decode).await {
                 Attempt::Page(value, permit) => return Ok((value, permit)),
                 Attempt::Failed(Verdict::Retry { reason, retry_after, rate_limited }) => {
                     (reason, retry_after, rate_limited)
@@ -338,7 +347,7 @@ impl Endpoint {
     async fn attempt<T>(
         &self,
         call: &Call<'_>,
-        permit: PagePermit,
+        slot: OwnedSemaphorePermit,
         decode: &mut (dyn FnMut(&[u8]) -> std::result::Result<T, String> + Send),
     ) -> Attempt<T> {
         let client = &self.client;
@@ -367,6 +376,13 @@ impl Endpoint {
             .and_then(|v| retry::parse_retry_after(v, Utc::now()));
         let location = response.headers().get(LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
         let limit = client.settings.max_body_bytes;
+        let page_bytes = match response.content_length() {
+            Some(announced) => announced.min(limit).saturating_mul(2),
+            None => self.page_bytes.load(Ordering::Relaxed),
+        };
+        // Waiting for room is not the server's delay, so it does not count against the timeout.
+        let memory = client.page_memory(page_bytes).await;
+        let permit = PagePermit { _request: slot, _memory: memory };
         let body = match tokio::time::timeout(timeout, read_body(response, limit)).await {
             Ok(Ok(body)) => body,
             Ok(Err(BodyError::TooLarge)) => {
@@ -386,8 +402,8 @@ impl Endpoint {
             let answer = Answer { status, body: &body, retry_after, location: location.as_deref() };
             return Attempt::Failed(classify(call, &answer, &client.base));
         }
-        // The next request reserves what this page took: its body, and about as much again for
-        // its encoded records.
+        // A response without a Content-Length reserves what this endpoint's last page took: its
+        // body, and about as much again for its encoded records.
         self.page_bytes.store((body.len() as u64 * 2).max(MEMORY_UNIT), Ordering::Relaxed);
         match decode(&body) {
             Ok(value) => Attempt::Page(value, permit),
@@ -452,32 +468,75 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    #[tokio::test]
-    async fn pages_wait_for_room_in_the_memory_budget_and_for_a_request_slot() {
+    fn client_with(max_concurrent_requests: u32, page_memory_bytes: u64, api_url: &str) -> Arc<ApiClient> {
         let config = Config::from_value(
             serde_json::json!({"access_token": "tok-123456", "start_date": "2024-01-01",
-                "api_url": "http://127.0.0.1:9/v2.0", "max_concurrent_requests": 3}),
+                "api_url": api_url, "max_concurrent_requests": max_concurrent_requests}),
             "config.json",
         )
         .unwrap();
-        let settings = Settings { page_memory_bytes: 64 << 10, ..Settings::default() };
-        let client = ApiClient::new(&config, &settings).unwrap();
+        ApiClient::new(&config, &Settings { page_memory_bytes, ..Settings::default() }).unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_wait_for_a_slot_and_pages_for_room_in_the_memory_budget() {
+        let client = client_with(3, 64 << 10, "http://127.0.0.1:9/v2.0");
         let soon = std::time::Duration::from_millis(50);
-        let big = client.permit(48 << 10).await;
+        let big = client.page_memory(48 << 10).await;
         assert!(
-            tokio::time::timeout(soon, client.permit(48 << 10)).await.is_err(),
+            tokio::time::timeout(soon, client.page_memory(48 << 10)).await.is_err(),
             "a second large page waits for the budget"
         );
-        let small = client.permit(8 << 10).await;
+        let small = client.page_memory(8 << 10).await;
         drop(big);
-        let _second_big = tokio::time::timeout(soon, client.permit(48 << 10)).await.expect("room again");
-        assert!(tokio::time::timeout(soon, client.permit(4 << 10)).await.is_ok(), "three requests may be in flight");
+        let second_big = tokio::time::timeout(soon, client.page_memory(48 << 10)).await.expect("room again");
         drop(small);
         let huge = tokio::time::timeout(soon, async {
-            drop(_second_big);
-            client.permit(10 << 20).await
+            drop(second_big);
+            client.page_memory(10 << 20).await
         });
         assert!(huge.await.is_ok(), "a page larger than the budget still goes, alone");
+
+        let slots = [client.request_slot().await, client.request_slot().await, client.request_slot().await];
+        assert!(tokio::time::timeout(soon, client.request_slot()).await.is_err(), "three requests may be in flight");
+        drop(slots);
+        assert!(tokio::time::timeout(soon, client.request_slot()).await.is_ok());
+    }
+
+    /// A request goes out while the memory budget is full (memory is not held idle while Botmaker
+    /// answers); its body is read only once its page has room.
+    #[tokio::test]
+    async fn a_request_is_sent_while_memory_is_full_and_its_body_waits_for_room() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (asked_tx, asked_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 4096];
+            let _ = socket.read(&mut request).await.unwrap();
+            asked_tx.send(()).unwrap();
+            let body = br#"{"items":[]}"#;
+            let head =
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: application/json\r\n\r\n", body.len());
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(body).await.unwrap();
+            let _ = socket.read(&mut request).await;
+        });
+        let client = client_with(2, 64 << 10, &format!("http://127.0.0.1:{port}/v2.0"));
+        let endpoint = client.endpoint("contacts", "/contacts", (100, Duration::from_secs(1)), Arc::new(|_| {}));
+        let full = client.page_memory(64 << 10).await;
+        let url = endpoint.url(&[]);
+        let fetch = tokio::spawn(async move {
+            let mut decode = |body: &[u8]| Ok::<usize, String>(body.len());
+            endpoint.fetch(&url, Origin::Built, &mut decode).await.map(|(len, _permit)| len).map_err(|_| ())
+        });
+        tokio::time::timeout(Duration::from_secs(5), asked_rx).await.expect("sent with the budget full").unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!fetch.is_finished(), "the body waits for room in the budget");
+        drop(full);
+        let read = tokio::time::timeout(Duration::from_secs(5), fetch).await.expect("read once there is room");
+        assert_eq!(read.unwrap(), Ok(12));
     }
 
     /// An endpoint paced at tickets' 60 per minute, recording its signals.
