@@ -479,10 +479,12 @@ if want rate; then
     echo "   connector: wall $wall s; running the previous build (BENCH_BEFORE_BIN)..." >&2
     # shellcheck disable=SC2086
     start_mock "$name.before" --latency-ms "$latency_ms" --anchor "$anchor" --span-days 30 $mix
+    # Its own config: the first mock, and its URL, are gone.
+    write_config "$runs_dir/$name.before.config.json" "$mock_url"
     t0="$(now_s)"
     set +e
     /usr/bin/time -v -o "$runs_dir/$name.before.time" "$before_bin" read \
-      --config "$runs_dir/$name.config.json" --catalog "$bench_catalog" \
+      --config "$runs_dir/$name.before.config.json" --catalog "$bench_catalog" \
       2>"$runs_dir/$name.before.err" | "$bin/bench-tool" count >"$runs_dir/$name.before.count" 2>"$runs_dir/$name.before.count.err"
     before_status=("${PIPESTATUS[@]}")
     set -e
