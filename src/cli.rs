@@ -14,8 +14,9 @@ Examples:
 
 Every command writes Airbyte protocol messages, one JSON object per line, to stdout.";
 
-/// Airbyte source for Botmaker: chats, messages, sessions, calls, contacts, agents, channels,
-/// intents and tickets from the Botmaker REST API v2.0.
+/// Airbyte source for Botmaker: conversations (chats, messages, sessions, calls, tickets),
+/// contacts, agents, channels, intents, WhatsApp, notifications, billing and configuration from
+/// the Botmaker REST API v2.0.
 #[derive(Debug, Parser)]
 #[command(name = "source-botmaker", version, after_help = EXAMPLES)]
 pub struct Cli {

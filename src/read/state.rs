@@ -10,10 +10,10 @@
 //!  "gaps": [{"start": "2025-01-01T00:00:00.000Z", "end": "2026-02-20T13:00:00.000Z"}]}
 //! ```
 //!
-//! Resumable lists (contacts, agents, intents) record the next page while they are read
-//! (`{"next_page": "…"}`) and `{}` once complete. The read engine describes its progress as
-//! [`Delta`]s, which the output applies in order, so a STATE only ever covers records that
-//! have been written.
+//! Resumable lists (contacts, agents, intents, campaigns, roles, contacts_blacklist) record
+//! the next page while they are read (`{"next_page": "…"}`) and `{}` once complete. The read
+//! engine describes its progress as [`Delta`]s, which the output applies in order, so a STATE
+//! only ever covers records that have been written.
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
