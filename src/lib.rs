@@ -16,7 +16,7 @@ mod config;
 pub mod error;
 mod escape;
 mod http;
-pub mod protocol;
+mod protocol;
 mod read;
 mod schema;
 mod settings;
@@ -37,8 +37,11 @@ pub use error::{Failure, Outcome};
 use http::{ApiClient, Origin, Signal};
 use protocol::catalog::ConfiguredCatalog;
 use protocol::input;
+pub use protocol::redact::redact;
 use protocol::state::InputState;
-use protocol::{LogLevel, MessageWriter};
+pub use protocol::writer::MessageWriter;
+pub use protocol::writer::STDOUT_BUFFER_BYTES;
+use protocol::LogLevel;
 pub use settings::Settings;
 
 /// Runs `command`, writing Airbyte messages to `out` (flushed before returning).

@@ -7,9 +7,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use source_botmaker::cli::Cli;
 use source_botmaker::error::Error;
-use source_botmaker::protocol::writer::STDOUT_BUFFER_BYTES;
-use source_botmaker::protocol::MessageWriter;
 use source_botmaker::{Failure, Settings};
+use source_botmaker::{MessageWriter, STDOUT_BUFFER_BYTES};
 
 /// mimalloc, in every build: musl's allocator (the static image binary) doubled the CPU per
 /// record, and using one allocator everywhere makes the benchmarked binary behave like the
@@ -99,7 +98,7 @@ fn install_panic_hook() {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".into());
-        eprintln!("source-botmaker: internal error{location}: {}", source_botmaker::protocol::redact::redact(&payload));
+        eprintln!("source-botmaker: internal error{location}: {}", source_botmaker::redact(&payload));
         let mut stdout = std::io::stdout().lock();
         // Start on a fresh line in case buffered output ended mid-line.
         let _ = stdout.write_all(b"\n");

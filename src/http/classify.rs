@@ -77,7 +77,20 @@ pub(crate) fn classify(call: &Call<'_>, answer: &Answer<'_>, base: &Url) -> Verd
     let (status, what, stream) = (answer.status, call.what, call.stream);
     let api_message = api_error_text(answer.body);
     let code = status.as_u16();
+    let detail_400 = || {
+        let detail =
+            api_message.clone().unwrap_or_else(|| format!("no details; the body starts with {}", excerpt(answer.body)));
+        detail.trim_end_matches('.').to_string()
+    };
     match code {
+        // Before the refused-link rule: a window's later page can be refused for want of
+        // long-term search too (the window aged out of the recent window while it was read).
+        400 if !call.long_term_search && detail_400().contains("LONG_TERM_SEARCH_PARAM_REQUIRED") => {
+            Verdict::LongTermSearchRequired(Error::config(format!(
+                "Botmaker refused {what} for stream '{stream}' without long-term search (HTTP 400: {}). Enable long_term_search to read it (Botmaker bills long-term searches).",
+                detail_400()
+            )))
+        }
         429 => Verdict::Retry {
             reason: format!("HTTP 429 rate limited{}", suffix(&api_message)),
             retry_after: answer.retry_after,
@@ -100,16 +113,10 @@ pub(crate) fn classify(call: &Call<'_>, answer: &Answer<'_>, base: &Url) -> Verd
                 answer,
             }
         }
-        400 => {
-            let detail = api_message.unwrap_or_else(|| format!("no details; the body starts with {}", excerpt(answer.body)));
-            let detail = detail.trim_end_matches('.');
-            if detail.contains("LONG_TERM_SEARCH_PARAM_REQUIRED") && !call.long_term_search {
-                return Verdict::LongTermSearchRequired(Error::config(format!(
-                    "Botmaker refused {what} for stream '{stream}' without long-term search (HTTP 400: {detail}). Enable long_term_search to read it (Botmaker bills long-term searches)."
-                )));
-            }
-            Verdict::Fatal(Error::config(format!("Botmaker refused {what} for stream '{stream}' (HTTP 400): {detail}.")))
-        }
+        400 => Verdict::Fatal(Error::config(format!(
+            "Botmaker refused {what} for stream '{stream}' (HTTP 400): {}.",
+            detail_400()
+        ))),
         404 => Verdict::Fatal(Error::config(format!(
             "{what} returned 404 Not Found: the list endpoint of stream '{stream}' does not exist at {}. Check that api_url points at Botmaker's API v2.0 (default {}).",
             describe_url(base),
@@ -245,6 +252,28 @@ mod tests {
         let body = serde_json::json!({"errors": [{"type": "X", "message": "m".repeat(20_000_000 / 1000)}]});
         let text = api_error_text(body.to_string().as_bytes()).unwrap();
         assert!(text.chars().count() <= API_MESSAGE + 1, "{}", text.len());
+    }
+
+    #[test]
+    fn a_request_refused_for_want_of_long_term_search_says_so_even_on_a_next_page_link() {
+        let url = Url::parse("https://api.botmaker.com/v2.0/messages?next=abc").unwrap();
+        let base = Url::parse("https://api.botmaker.com/v2.0").unwrap();
+        let body = br#"{"errors":[{"type":"LONG_TERM_SEARCH_PARAM_REQUIRED","message":"send long-term-search"}]}"#;
+        let answer = Answer { status: StatusCode::BAD_REQUEST, body, retry_after: None, location: None };
+        for (origin, long_term_search, lts_required) in [
+            (Origin::Built, false, true),
+            (Origin::Link, false, true),
+            (Origin::Link, true, false),
+            (Origin::Built, true, false),
+        ] {
+            let call = Call { stream: "messages", url: &url, what: "GET /v2.0/messages", origin, long_term_search };
+            let verdict = classify(&call, &answer, &base);
+            assert_eq!(
+                matches!(verdict, Verdict::LongTermSearchRequired(_)),
+                lts_required,
+                "{origin:?}, sent with long-term search: {long_term_search}"
+            );
+        }
     }
 
     #[test]

@@ -186,7 +186,7 @@ impl ApiClient {
     /// Room for a page of `page_bytes` in the memory budget, once it is free (a page larger than
     /// the whole budget waits until it has the budget to itself).
     async fn page_memory(&self, page_bytes: u64) -> OwnedSemaphorePermit {
-        let units = (page_bytes.div_ceil(MEMORY_UNIT) as u32).clamp(1, self.memory_units);
+        let units = page_bytes.div_ceil(MEMORY_UNIT).clamp(1, u64::from(self.memory_units)) as u32;
         self.memory.clone().acquire_many_owned(units).await.expect("the memory semaphore is never closed")
     }
 }

@@ -10,21 +10,21 @@ use crate::protocol::input::{kind_of, shorten};
 
 /// Full refresh or incremental.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncMode {
+pub(crate) enum SyncMode {
     FullRefresh,
     Incremental,
 }
 
 /// One selected stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfiguredStream {
+pub(crate) struct ConfiguredStream {
     pub name: String,
     pub sync_mode: SyncMode,
 }
 
 /// The configured catalog, in the order the streams were listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfiguredCatalog {
+pub(crate) struct ConfiguredCatalog {
     pub streams: Vec<ConfiguredStream>,
 }
 
@@ -33,7 +33,7 @@ impl ConfiguredCatalog {
     ///
     /// Only `streams[].stream.name` and `streams[].sync_mode` matter to this source; everything
     /// else the platform or PyAirbyte adds is accepted and ignored.
-    pub fn from_value(value: Value, file: &str) -> Result<ConfiguredCatalog> {
+    pub(crate) fn from_value(value: Value, file: &str) -> Result<ConfiguredCatalog> {
         let subject = format!("The catalog file '{file}'");
         let bad = |what: String| Error::config(format!("{subject} {what}"));
         let Value::Object(mut catalog) = value else {

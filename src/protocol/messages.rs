@@ -3,20 +3,18 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// Airbyte LOG levels.
+/// The Airbyte LOG levels this source writes (errors go out as TRACE ERROR messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum LogLevel {
-    Error,
+pub(crate) enum LogLevel {
     Warn,
     Info,
-    Debug,
 }
 
 /// Airbyte stream statuses (TRACE STREAM_STATUS).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum StreamStatus {
+pub(crate) enum StreamStatus {
     Started,
     Running,
     Complete,
@@ -26,7 +24,7 @@ pub enum StreamStatus {
 /// The envelope: `{"type": "...", "<payload>": {...}}`.
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Message<'a> {
+pub(crate) enum Message<'a> {
     Spec {
         spec: &'a Value,
     },
@@ -49,19 +47,19 @@ pub enum Message<'a> {
 }
 
 #[derive(Serialize)]
-pub struct ConnectionStatus<'a> {
+pub(crate) struct ConnectionStatus<'a> {
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'a str>,
 }
 
 #[derive(Serialize)]
-pub struct StreamDescriptor<'a> {
+pub(crate) struct StreamDescriptor<'a> {
     pub name: &'a str,
 }
 
 #[derive(Serialize)]
-pub struct StateMessage<'a> {
+pub(crate) struct StateMessage<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub stream: StreamState<'a>,
@@ -70,26 +68,26 @@ pub struct StateMessage<'a> {
 }
 
 #[derive(Serialize)]
-pub struct StreamState<'a> {
+pub(crate) struct StreamState<'a> {
     pub stream_descriptor: StreamDescriptor<'a>,
     pub stream_state: &'a Value,
 }
 
 #[derive(Serialize)]
-pub struct SourceStats {
+pub(crate) struct SourceStats {
     /// A float on purpose: the protocol defines it as a double ("should always have a decimal point").
     #[serde(rename = "recordCount")]
     pub record_count: f64,
 }
 
 #[derive(Serialize)]
-pub struct LogMessage<'a> {
+pub(crate) struct LogMessage<'a> {
     pub level: LogLevel,
     pub message: &'a str,
 }
 
 #[derive(Serialize)]
-pub struct TraceMessage<'a> {
+pub(crate) struct TraceMessage<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub emitted_at: f64,
@@ -102,7 +100,7 @@ pub struct TraceMessage<'a> {
 }
 
 #[derive(Serialize)]
-pub struct ErrorTrace<'a> {
+pub(crate) struct ErrorTrace<'a> {
     pub message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_message: Option<&'a str>,
@@ -112,7 +110,7 @@ pub struct ErrorTrace<'a> {
 }
 
 #[derive(Serialize)]
-pub struct StreamStatusTrace<'a> {
+pub(crate) struct StreamStatusTrace<'a> {
     pub stream_descriptor: StreamDescriptor<'a>,
     pub status: StreamStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -121,20 +119,20 @@ pub struct StreamStatusTrace<'a> {
 
 /// Why a stream is in its status: only rate limiting is defined.
 #[derive(Serialize)]
-pub struct StatusReason {
+pub(crate) struct StatusReason {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub rate_limited: RateLimited,
 }
 
 #[derive(Serialize)]
-pub struct RateLimited {
+pub(crate) struct RateLimited {
     /// When the quota resets, in milliseconds since the epoch.
     pub quota_reset: i64,
 }
 
 #[derive(Serialize)]
-pub struct EstimateTrace<'a> {
+pub(crate) struct EstimateTrace<'a> {
     pub name: &'a str,
     #[serde(rename = "type")]
     pub kind: &'static str,

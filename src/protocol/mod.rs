@@ -4,12 +4,12 @@
 //! JSON object per line. Incoming files (configured catalog, state) are parsed leniently: unknown
 //! fields are accepted because the platform and PyAirbyte add their own.
 
-pub mod catalog;
+pub(crate) mod catalog;
 pub(crate) mod input;
-pub mod messages;
-pub mod redact;
+pub(crate) mod messages;
+pub(crate) mod redact;
 pub(crate) mod state;
-pub mod writer;
+pub(crate) mod writer;
 
-pub use messages::{LogLevel, StreamStatus};
-pub use writer::{now_millis, MessageWriter, RecordEncoder, RecordSuffix};
+pub(crate) use messages::{LogLevel, StreamStatus};
+pub(crate) use writer::{now_millis, MessageWriter, RecordEncoder, RecordSuffix};

@@ -34,7 +34,7 @@ const PIECE: usize = 8;
 static SECRETS: LazyLock<RwLock<Redactor>> = LazyLock::new(|| RwLock::new(Redactor::default()));
 
 /// Registers a secret so that it is masked in every message written from now on.
-pub fn register_secret(secret: &str) {
+pub(crate) fn register_secret(secret: &str) {
     SECRETS.write().unwrap_or_else(|e| e.into_inner()).add(secret);
 }
 
@@ -49,7 +49,7 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 /// bytes or more, that is any real token), so a quote of a 64 MiB body costs no more than a quote
 /// of its first kilobyte. Control characters are left
 /// as they are; pass the result through [`crate::escape::printable`] to show them escaped.
-pub fn excerpt(text: &str, max_chars: usize) -> String {
+pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
     SECRETS.read().unwrap_or_else(|e| e.into_inner()).excerpt(text, max_chars)
 }
 

@@ -1,14 +1,14 @@
 //! The one place that knows how Airbyte messages are written.
 //!
 //! stdout is the protocol channel, so it is wrapped in a large `BufWriter` (Rust's `Stdout` is
-//! line-buffered, which would cost one syscall per record) and flushed at checkpoints and at
-//! exit. Records are encoded by [`RecordEncoder`] directly into a byte buffer, which lets the read
+//! line-buffered, which would cost one syscall per record) and flushed at checkpoints, after
+//! every message worth seeing at once (logs, statuses, errors), at least once a second while
+//! records flow, and at exit. Records are encoded by [`RecordEncoder`] directly into a byte buffer, which lets the read
 //! engine encode a whole page off the output thread and hand the bytes over in one piece.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::messages::*;
@@ -20,7 +20,7 @@ use crate::error::Error;
 pub const STDOUT_BUFFER_BYTES: usize = 256 * 1024;
 
 /// Milliseconds since the Unix epoch, as Airbyte's `emitted_at` wants them.
-pub fn now_millis() -> i64 {
+pub(crate) fn now_millis() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
@@ -39,15 +39,15 @@ impl<W: Write> MessageWriter<W> {
         self.out.write_all(b"\n")
     }
 
-    pub fn spec(&mut self, spec: &Value) -> io::Result<()> {
+    pub(crate) fn spec(&mut self, spec: &Value) -> io::Result<()> {
         self.write(&Message::Spec { spec })
     }
 
-    pub fn catalog(&mut self, catalog: &Value) -> io::Result<()> {
+    pub(crate) fn catalog(&mut self, catalog: &Value) -> io::Result<()> {
         self.write(&Message::Catalog { catalog })
     }
 
-    pub fn connection_status(&mut self, succeeded: bool, message: Option<&str>) -> io::Result<()> {
+    pub(crate) fn connection_status(&mut self, succeeded: bool, message: Option<&str>) -> io::Result<()> {
         let message = message.map(redact);
         self.write(&Message::ConnectionStatus {
             connection_status: ConnectionStatus {
@@ -59,7 +59,7 @@ impl<W: Write> MessageWriter<W> {
 
     /// A per-stream STATE; `record_count` is the number of records of this stream written since
     /// its previous STATE (the platform checks it against what the destination received).
-    pub fn state(&mut self, stream: &str, stream_state: &Value, record_count: u64) -> io::Result<()> {
+    pub(crate) fn state(&mut self, stream: &str, stream_state: &Value, record_count: u64) -> io::Result<()> {
         self.write(&Message::State {
             state: StateMessage {
                 kind: "STREAM",
@@ -69,7 +69,7 @@ impl<W: Write> MessageWriter<W> {
         })
     }
 
-    pub fn log(&mut self, level: LogLevel, message: &str) -> io::Result<()> {
+    pub(crate) fn log(&mut self, level: LogLevel, message: &str) -> io::Result<()> {
         let message = redact(message);
         self.write(&Message::Log { log: LogMessage { level, message: &message } })
     }
@@ -99,7 +99,7 @@ impl<W: Write> MessageWriter<W> {
 
     /// A STREAM_STATUS; `rate_limited_until` (milliseconds since the epoch) adds the
     /// RATE_LIMITED reason, telling the platform the stream waits for its quota.
-    pub fn stream_status(
+    pub(crate) fn stream_status(
         &mut self,
         stream: &str,
         status: StreamStatus,
@@ -119,7 +119,7 @@ impl<W: Write> MessageWriter<W> {
         })
     }
 
-    pub fn estimate(&mut self, stream: &str, rows: u64) -> io::Result<()> {
+    pub(crate) fn estimate(&mut self, stream: &str, rows: u64) -> io::Result<()> {
         self.trace(TraceMessage {
             estimate: Some(EstimateTrace { name: stream, kind: "STREAM", row_estimate: rows }),
             ..Self::empty_trace("ESTIMATE")
@@ -127,7 +127,7 @@ impl<W: Write> MessageWriter<W> {
     }
 
     /// Bytes already encoded as whole message lines (see [`RecordEncoder`]).
-    pub fn raw(&mut self, lines: &[u8]) -> io::Result<()> {
+    pub(crate) fn raw(&mut self, lines: &[u8]) -> io::Result<()> {
         self.out.write_all(lines)
     }
 
@@ -135,7 +135,8 @@ impl<W: Write> MessageWriter<W> {
         self.out.flush()
     }
 
-    pub fn into_inner(self) -> W {
+    #[cfg(test)]
+    pub(crate) fn into_inner(self) -> W {
         self.out
     }
 }
@@ -146,27 +147,28 @@ impl<W: Write> MessageWriter<W> {
 /// its two halves are prepared once; a page's records are encoded into one buffer by the task
 /// that read the page, and the output thread writes that buffer as it is.
 #[derive(Clone)]
-pub struct RecordEncoder {
+pub(crate) struct RecordEncoder {
     prefix: Vec<u8>,
 }
 
 /// The end of every RECORD line of one page: `,"emitted_at":<ms>}}` and a newline.
-pub struct RecordSuffix(Vec<u8>);
+pub(crate) struct RecordSuffix(Vec<u8>);
 
 impl RecordSuffix {
-    pub fn new(emitted_at: i64) -> Self {
+    pub(crate) fn new(emitted_at: i64) -> Self {
         RecordSuffix(format!(",\"emitted_at\":{emitted_at}}}}}\n").into_bytes())
     }
 }
 
 impl RecordEncoder {
-    pub fn new(stream: &str) -> Self {
+    pub(crate) fn new(stream: &str) -> Self {
         let name = serde_json::to_string(stream).expect("a string always serialises");
         RecordEncoder { prefix: format!(r#"{{"type":"RECORD","record":{{"stream":{name},"data":"#).into_bytes() }
     }
 
     /// Appends one RECORD line for `data` to `buf`.
-    pub fn encode<T: Serialize + ?Sized>(
+    #[cfg(test)]
+    pub(crate) fn encode<T: serde::Serialize + ?Sized>(
         &self,
         buf: &mut Vec<u8>,
         data: &T,
@@ -179,12 +181,12 @@ impl RecordEncoder {
     }
 
     /// Starts a RECORD line; its `data` object is written next, then [`RecordEncoder::finish`].
-    pub fn start(&self, buf: &mut Vec<u8>) {
+    pub(crate) fn start(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(&self.prefix);
     }
 
     /// Ends a RECORD line started with [`RecordEncoder::start`].
-    pub fn finish(&self, buf: &mut Vec<u8>, suffix: &RecordSuffix) {
+    pub(crate) fn finish(&self, buf: &mut Vec<u8>, suffix: &RecordSuffix) {
         buf.extend_from_slice(&suffix.0);
     }
 }

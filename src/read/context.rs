@@ -36,6 +36,16 @@ pub(crate) enum Start {
     List(Option<String>),
 }
 
+impl Start {
+    /// The saved coverage, for the streams that have one.
+    pub(crate) fn coverage(&self) -> Option<&Coverage> {
+        match self {
+            Start::Windowed(c) | Start::RecentList(c) | Start::Months(c) => Some(c),
+            Start::List(_) => None,
+        }
+    }
+}
+
 impl StreamCtx {
     pub(crate) fn new(
         index: usize,

@@ -180,6 +180,18 @@ async fn run_streams(client: &Arc<ApiClient>, config: &Arc<Config>, selected: Ve
                 continue;
             }
         };
+        if let Some(coverage) = start.coverage().filter(|c| c.cursor > now) {
+            // Kept, not moved back (records past it would come again), but not in silence.
+            events.log(
+                LogLevel::Warn,
+                format!(
+                    "{}: the saved state's cursor ({} = {}) is later than now, so nothing new is read until that time. If the state was edited by hand or written on a machine whose clock ran ahead, reset the stream in Airbyte.",
+                    def.name,
+                    coverage.cursor_field,
+                    crate::time::format_cursor(coverage.cursor)
+                ),
+            );
+        }
         let signals = events.clone();
         let signal: SignalFn = Arc::new(move |signal| {
             let _ = signals.send(Event::Http { stream: index, signal });
@@ -195,6 +207,8 @@ async fn run_streams(client: &Arc<ApiClient>, config: &Arc<Config>, selected: Ve
     while let Some(joined) = tasks.join_next_with_id().await {
         if let Err(e) = joined {
             // A panic in a stream task: report the stream as failed rather than silently done.
+            // (Only where panics unwind, as in tests: release builds abort, after main.rs's panic
+            // hook has written a system_error TRACE.)
             if let Some(&index) = task_streams.get(&e.id()) {
                 let result = Err(Error::system(format!("The stream's reader stopped unexpectedly: {e}")));
                 let _ = events.send(Event::Finished { stream: index, result });

@@ -113,6 +113,14 @@ impl<'w, W: Write> Emitter<'w, W> {
                 | Event::Planned { .. }
                 | Event::Http { .. }
         );
+        // A window task cancelled as its stream failed may still hand over a page or progress
+        // while it stops: after the stream's final status nothing more of it goes out (its
+        // state stays where it was, so the next sync reads that part again).
+        if let Event::Page { stream, .. } | Event::Done { stream, .. } | Event::Progress { stream, .. } = &event {
+            if self.streams[*stream].finished.is_some() {
+                return Ok(());
+            }
+        }
         match event {
             Event::Started { stream } => {
                 self.writer.stream_status(&self.streams[stream].name, StreamStatus::Started, None)?;
@@ -213,8 +221,7 @@ impl<'w, W: Write> Emitter<'w, W> {
 
     fn http(&mut self, stream: usize, signal: Signal) -> io::Result<()> {
         let s = &mut self.streams[stream];
-        // A window task cancelled as its stream failed may still signal while it stops: the
-        // stream's status is final by then.
+        // As for pages: the stream's status is final by then.
         let ended = s.finished.is_some();
         match signal {
             Signal::Request { long_term_search } => {
@@ -539,6 +546,31 @@ mod tests {
         assert_eq!(error["trace"]["error"]["stream_descriptor"]["name"], "calls");
         assert!(msgs.iter().any(|m| m["trace"]["stream_status"]["status"] == "INCOMPLETE"));
         assert_eq!(msgs.iter().filter(|m| m["type"] == "STATE").count(), 1, "no state for the failed stream");
+    }
+
+    #[test]
+    fn nothing_of_a_stream_goes_out_after_its_final_status() {
+        let mut w = MessageWriter::new(Vec::new());
+        let mut e = Emitter::new(&mut w, vec![("calls".into(), coverage())]);
+        e.handle(Event::Started { stream: 0 }).unwrap();
+        e.handle(page(0, 2)).unwrap();
+        e.handle(Event::Finished { stream: 0, result: Err(Error::transient("down")) }).unwrap();
+        // A window task that was cancelled with its stream, still finishing its page.
+        e.handle(page(0, 3)).unwrap();
+        e.handle(Event::Progress {
+            stream: 0,
+            seq: 0,
+            delta: Delta::Covered(Span::new(t("2024-01-01T00:00:00Z"), t("2024-01-01T06:00:00Z"))),
+        })
+        .unwrap();
+        e.handle(Event::Done { stream: 0, seq: 0, deltas: covered("2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z") })
+            .unwrap();
+        e.finish().unwrap();
+        let msgs = messages(w);
+        let last_status = msgs.iter().rposition(|m| m["trace"]["stream_status"]["status"] == "INCOMPLETE").unwrap();
+        assert_eq!(last_status, msgs.len() - 1, "{msgs:?}");
+        assert_eq!(msgs.iter().filter(|m| m["type"] == "RECORD").count(), 2);
+        assert!(msgs.iter().all(|m| m["type"] != "STATE"), "{msgs:?}");
     }
 
     #[test]

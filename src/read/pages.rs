@@ -116,7 +116,7 @@ pub(crate) async fn read_page(
     let mut stats = PageStats { items: page.records.len() as u64, ..PageStats::default() };
     // The same records as the page before (an API ignoring `offset`, a page served twice):
     // all repeats, those without a key or outside the span included.
-    let signature = signature(&page.records);
+    let signature = signature(&page.lines, &page.records);
     let repeated = dedupe.repeats_previous(signature);
     page.retain(|note| {
         if repeated {
@@ -204,20 +204,33 @@ pub(crate) fn as_link(next: &str) -> Option<Url> {
     Url::parse(next).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-/// A fingerprint of a page's records (their keys and cursors, in any order), `None` for an
-/// empty page. Two pages with the same one hold the same records, with or without keys.
-fn signature(records: &[RecordNote]) -> Option<u64> {
+/// A fingerprint of a page's records, in any order, `None` for an empty page: a record's key
+/// and cursor, or for a record without a key its whole RECORD line (records without keys often
+/// have no cursor either, and two pages of them must not look alike). Two pages with the same
+/// fingerprint hold the same records.
+fn signature(lines: &[u8], records: &[RecordNote]) -> Option<u64> {
     if records.is_empty() {
         return None;
     }
+    let mut start = 0;
     let sum = records.iter().fold(0u64, |sum, note| {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (note.key, note.cursor).hash(&mut h);
+        match note.key {
+            Some(key) => (key, note.cursor).hash(&mut h),
+            None => without_emitted_at(&lines[start..note.end]).hash(&mut h),
+        }
+        start = note.end;
         sum.wrapping_add(h.finish())
     });
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (sum, records.len()).hash(&mut h);
     Some(h.finish())
+}
+
+/// A RECORD line without its `emitted_at`, which differs from page to page.
+fn without_emitted_at(line: &[u8]) -> &[u8] {
+    const MARK: &[u8] = b",\"emitted_at\":";
+    line.windows(MARK.len()).rposition(|w| w == MARK).map_or(line, |at| &line[..at])
 }
 
 fn link_hash(link: &str) -> u64 {
@@ -331,18 +344,40 @@ mod tests {
 
     use chrono::{TimeZone, Utc};
 
-    fn note(key: Option<u128>, minute: u32) -> RecordNote {
-        RecordNote { end: 0, key, cursor: Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, minute, 0).unwrap()) }
+    /// A page of records given as (key, minute of the cursor, record data), emitted at `at`.
+    fn page_of(records: &[(Option<u128>, u32, &str)], at: u64) -> (Vec<u8>, Vec<RecordNote>) {
+        let (mut lines, mut notes) = (Vec::new(), Vec::new());
+        for &(key, minute, data) in records {
+            let line = format!("{{\"type\":\"RECORD\",\"record\":{{\"data\":{data},\"emitted_at\":{at}}}}}\n");
+            lines.extend_from_slice(line.as_bytes());
+            let cursor = Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, minute, 0).unwrap());
+            notes.push(RecordNote { end: lines.len(), key, cursor });
+        }
+        (lines, notes)
+    }
+
+    fn signature_of(records: &[(Option<u128>, u32, &str)], at: u64) -> Option<u64> {
+        let (lines, notes) = page_of(records, at);
+        signature(&lines, &notes)
     }
 
     #[test]
     fn signatures_match_the_same_records_in_any_order_keys_or_not() {
-        let page = [note(Some(1), 1), note(None, 2), note(None, 3)];
-        let shuffled = [note(None, 3), note(Some(1), 1), note(None, 2)];
-        assert_eq!(signature(&page), signature(&shuffled));
-        assert_ne!(signature(&page), signature(&[note(Some(1), 1), note(None, 2), note(None, 4)]));
-        assert_ne!(signature(&page), signature(&page[..2]));
-        assert_ne!(signature(&[note(None, 1), note(None, 1)]), signature(&[note(None, 1)]));
-        assert_eq!(signature(&[]), None);
+        let page = [(Some(1), 1, "{}"), (None, 2, r#"{"a":1}"#), (None, 3, r#"{"a":2}"#)];
+        let shuffled = [page[2], page[0], page[1]];
+        assert_eq!(signature_of(&page, 1), signature_of(&shuffled, 2), "order and emitted_at do not matter");
+        assert_ne!(signature_of(&page, 1), signature_of(&[page[0], page[1], (None, 4, r#"{"a":3}"#)], 1));
+        assert_ne!(signature_of(&page, 1), signature_of(&page[..2], 1));
+        assert_ne!(signature_of(&[page[1], page[1]], 1), signature_of(&[page[1]], 1));
+        assert_eq!(signature_of(&[], 1), None);
+    }
+
+    #[test]
+    fn pages_of_different_records_without_keys_or_cursors_differ() {
+        // A list stream whose records came without ids: same count, no cursor, other records.
+        let first = [(None, 0, r#"{"name":"a"}"#), (None, 0, r#"{"name":"b"}"#)];
+        let second = [(None, 0, r#"{"name":"c"}"#), (None, 0, r#"{"name":"d"}"#)];
+        assert_ne!(signature_of(&first, 1), signature_of(&second, 1));
+        assert_eq!(signature_of(&first, 1), signature_of(&first, 9), "the same page served again");
     }
 }

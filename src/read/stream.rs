@@ -139,7 +139,16 @@ async fn read_tickets(ctx: &StreamCtx, coverage: &Coverage, limit: u32) -> Resul
             estimated = true;
         }
         let len = stats.items;
-        if len == 0 || total.is_some_and(|t| offset + len >= t) {
+        if len == 0 {
+            if let Some(total) = total.filter(|&t| offset < t) {
+                // Ending here would take the tickets past `offset` as read.
+                return Err(Error::transient(format!(
+                    "Botmaker returned no tickets at offset {offset} although the same answer counts {total}, so the rest of the list could not be read. Retry the sync later; if it persists, report it to Botmaker support."
+                )));
+            }
+            break;
+        }
+        if total.is_some_and(|t| offset + len >= t) {
             break;
         }
         // A page whose tickets were all on the previous one means the API ignores `offset`

@@ -234,6 +234,7 @@ async fn join_next(running: &mut JoinSet<Result<(Span, PageStats)>>) -> Result<(
             Err(e)
         }
         Some(Err(join_error)) => {
+            // A panic, where panics unwind (tests); release builds abort in main.rs's hook.
             running.abort_all();
             Err(Error::system(format!("A window task stopped unexpectedly: {join_error}")))
         }

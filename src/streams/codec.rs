@@ -1,8 +1,9 @@
 //! Turning a response body into RECORD lines, one whole page at a time.
 //!
-//! Items are parsed one by one, reshaped for the destination (the chat reference flattened,
-//! secrets removed, …), made to fit the stream's schema ([`Shape::conform`]) and encoded
-//! straight into the page's output buffer, with the primary key and cursor of each noted
+//! Items are parsed one by one (a body that may be one object or a list is parsed whole first),
+//! reshaped for the destination (the chat reference flattened, secrets removed, …), made to fit
+//! the stream's schema (`transcode`, by the rules in `shape`) and encoded straight into the
+//! page's output buffer, with the primary key and cursor of each noted
 //! beside it. Nothing of a page goes anywhere until the whole body has parsed: a body that
 //! breaks off is fetched again from scratch. Which records of the page are kept (the
 //! window's time filter, repeats) is the read engine's decision, made on those notes.
@@ -28,7 +29,8 @@ pub(crate) enum Envelope {
     /// `nextPageURL` or `nextPageUrl`, and tickets add `total`.
     Key(&'static str),
     /// One object that is itself the record, or a list of them (bare or as `{"items": [...]}`):
-    /// the spec shows one object where a list would be expected. An empty object is no record.
+    /// the spec shows one object where a list would be expected. An empty object is no record;
+    /// an object with `items` that is not a list, or with `errors`, is no page at all.
     OneOrMany,
 }
 
@@ -147,6 +149,12 @@ impl Codec {
                         }
                     }
                     Value::Object(map) if map.is_empty() => (Vec::new(), None),
+                    Value::Object(map) if map.contains_key("items") => {
+                        return Err(format!("`items` is {}, not a list", kind(&map["items"])))
+                    }
+                    Value::Object(map) if map.contains_key("errors") => {
+                        return Err("an error object (`errors`) instead of a page".to_string())
+                    }
                     record @ Value::Object(_) => (vec![record], None),
                     other => return Err(format!("expected an object or a list of objects, got {}", kind(&other))),
                 };
@@ -450,6 +458,8 @@ mod tests {
         assert_eq!((data(&page).len(), page.next_page.as_deref()), (1, Some("n")));
         assert!(c.decode(b"7").unwrap_err().contains("a number"));
         assert!(c.decode(b"{}").unwrap().records.is_empty(), "an empty object is no record");
+        assert!(c.decode(br#"{"items":null}"#).unwrap_err().contains("`items` is null"));
+        assert!(c.decode(br#"{"errors":[{"message":"m"}]}"#).unwrap_err().contains("error object"));
     }
 
     #[test]

@@ -137,7 +137,7 @@ impl<'de> Visitor<'de> for ScalarVisitor {
 }
 
 /// Copies one item into `out` (its JSON object only, no envelope); fails only if the item is
-/// not JSON or not an object.
+/// not JSON, or neither an object nor (under `Transform::WrapString`) a string or number.
 pub(crate) fn copy_item<'de, D: Deserializer<'de>>(
     de: D,
     rules: &ItemRules<'_>,

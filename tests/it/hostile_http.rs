@@ -637,6 +637,30 @@ fn tickets_paging_that_ignores_offset_ends_with_a_system_error() {
     assert!(failures.is_empty(), "{} cases failed:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// An empty /tickets page while the same answer's `total` says more remain must not end the
+/// list as if it were read: the tickets past that offset would never be read (the cursor moves
+/// past them). The stream fails, its state stays where it was, the others complete.
+#[test]
+fn an_empty_tickets_page_short_of_the_total_fails_the_stream_instead_of_ending_it() {
+    let mock = mock();
+    mock.set_scenario(Stream::Tickets, Some(fixed(200, json!({"tickets": [], "total": 50}).to_string())));
+    let start_date = (Utc::now() - TimeDelta::days(10)).format("%Y-%m-%d").to_string();
+    let run = read_mock(&mock, &start_date, &["tickets", "agents"], &FAST_RETRIES).unwrap();
+    let errors = run.errors();
+    let own: Vec<_> = errors.iter().filter(|e| e["trace"]["error"]["stream_descriptor"]["name"] == "tickets").collect();
+    match own.as_slice() {
+        [e] => {
+            assert_eq!(e["trace"]["error"]["failure_type"], "transient_error", "{e}");
+            let message = e["trace"]["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("no tickets at offset 0") && message.contains("50"), "{message}");
+        }
+        other => panic!("expected one error for tickets, got {other:?}"),
+    }
+    assert!(run.states("tickets").is_empty(), "tickets checkpointed: {:?}", run.states("tickets"));
+    assert_eq!(run.statuses("agents").last().map(String::as_str), Some("COMPLETE"));
+    assert_eq!(run.code, 1);
+}
+
 // ------------------------------------------------------------------ proxies
 
 /// Every variable through which reqwest would take a proxy from the environment.

@@ -317,6 +317,8 @@ fn a_malformed_state_fails_that_stream_only_and_names_it() {
     assert!(message.contains("'messages'") && message.contains("not a date"), "{message}");
 }
 
+/// A cursor in the future (a state edited by hand, a clock that ran ahead) is kept, not moved
+/// back, and each stream says so in a WARN log rather than reading nothing in silence.
 #[test]
 fn a_cursor_in_the_future_reads_nothing_and_keeps_the_cursor() {
     let mock = mock_ending_ago(200, TimeDelta::hours(1));
@@ -331,6 +333,8 @@ fn a_cursor_in_the_future_reads_nothing_and_keeps_the_cursor() {
         assert_eq!(states.len(), 1, "{stream}");
         assert_eq!(states[0]["state"]["stream"]["stream_state"][cursor_field(stream)], future);
         assert_eq!(run.statuses(stream), ["STARTED", "COMPLETE"]);
+        let warned = run.logs().iter().any(|l| l.contains(&format!("{stream}: the saved state's cursor")));
+        assert!(warned, "no warning for {stream}: {:?}", run.logs());
     }
     let windowed = mock
         .requests()
