@@ -3,10 +3,10 @@
 //! Items are parsed one by one (a body that may be one object or a list is parsed whole first),
 //! reshaped for the destination (the chat reference flattened, secrets removed, …), made to fit
 //! the stream's schema (`transcode`, by the rules in `shape`) and encoded straight into the
-//! page's output buffer, with the primary key and cursor of each noted
-//! beside it. Nothing of a page goes anywhere until the whole body has parsed: a body that
-//! breaks off is fetched again from scratch. Which records of the page are kept (the
-//! window's time filter, repeats) is the read engine's decision, made on those notes.
+//! page's output buffer, with the primary key and cursor of each noted beside it. Nothing of a
+//! page goes anywhere until the whole body has parsed: a body that breaks off is fetched again
+//! from scratch. Which records of the page are kept (the window's time filter, repeats) is the
+//! read engine's decision, made on those notes.
 
 use std::borrow::Cow;
 use std::fmt;
