@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::http::classify::describe_origin;
 use crate::http::{Failed, Origin};
 use crate::protocol::input::shorten;
+use crate::protocol::redact::redact;
 use crate::protocol::LogLevel;
 use crate::streams::ReadMode;
 use crate::time::Span;
@@ -51,8 +52,22 @@ async fn read_list(ctx: &StreamCtx, resume: Option<String>) -> Result<()> {
     let first = ctx.endpoint.url(&ctx.params());
     let resumable = ctx.def.is_resumable();
     let pages = AtomicU64::new(0);
+    let warned_of_token = std::sync::atomic::AtomicBool::new(false);
     let on_page = |_: &PageStats, next: Option<&str>| {
-        let deltas = if resumable { vec![Delta::Position(next.map(str::to_string))] } else { Vec::new() };
+        // A STATE is output like any other message: a link carrying the token is not saved (the
+        // state keeps the position before it, so a resumed sync reads a little again).
+        let carries_token = next.is_some_and(|n| redact(n) != n);
+        if carries_token && !warned_of_token.swap(true, Ordering::Relaxed) {
+            ctx.out.log(
+                LogLevel::Warn,
+                format!(
+                    "{}: Botmaker's next-page links carry the access token, so they are not saved in the state; a resumed sync reads this list again from an earlier page.",
+                    ctx.def.name
+                ),
+            );
+        }
+        let deltas =
+            if resumable && !carries_token { vec![Delta::Position(next.map(str::to_string))] } else { Vec::new() };
         ctx.out.send(Event::Done { stream: ctx.index, seq: pages.fetch_add(1, Ordering::Relaxed), deltas })?;
         Ok(())
     };
