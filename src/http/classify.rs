@@ -77,18 +77,19 @@ pub(crate) fn classify(call: &Call<'_>, answer: &Answer<'_>, base: &Url) -> Verd
     let (status, what, stream) = (answer.status, call.what, call.stream);
     let api_message = api_error_text(answer.body);
     let code = status.as_u16();
-    let detail_400 = || {
+    // What a 400 says: the API's text, or else the start of the body.
+    let detail_400 = (code == 400).then(|| {
         let detail =
             api_message.clone().unwrap_or_else(|| format!("no details; the body starts with {}", excerpt(answer.body)));
         detail.trim_end_matches('.').to_string()
-    };
+    });
+    let detail_400 = detail_400.as_deref().unwrap_or_default();
     match code {
         // Before the refused-link rule: a window's later page can be refused for want of
         // long-term search too (the window aged out of the recent window while it was read).
-        400 if !call.long_term_search && detail_400().contains("LONG_TERM_SEARCH_PARAM_REQUIRED") => {
+        400 if !call.long_term_search && detail_400.contains("LONG_TERM_SEARCH_PARAM_REQUIRED") => {
             Verdict::LongTermSearchRequired(Error::config(format!(
-                "Botmaker refused {what} for stream '{stream}' without long-term search (HTTP 400: {}). Enable long_term_search to read it (Botmaker bills long-term searches).",
-                detail_400()
+                "Botmaker refused {what} for stream '{stream}' without long-term search (HTTP 400: {detail_400}). Enable long_term_search to read it (Botmaker bills long-term searches)."
             )))
         }
         429 => Verdict::Retry {
@@ -114,8 +115,7 @@ pub(crate) fn classify(call: &Call<'_>, answer: &Answer<'_>, base: &Url) -> Verd
             }
         }
         400 => Verdict::Fatal(Error::config(format!(
-            "Botmaker refused {what} for stream '{stream}' (HTTP 400): {}.",
-            detail_400()
+            "Botmaker refused {what} for stream '{stream}' (HTTP 400): {detail_400}."
         ))),
         404 => Verdict::Fatal(Error::config(format!(
             "{what} returned 404 Not Found: the list endpoint of stream '{stream}' does not exist at {}. Check that api_url points at Botmaker's API v2.0 (default {}).",

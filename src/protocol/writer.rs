@@ -151,12 +151,15 @@ pub(crate) struct RecordEncoder {
     prefix: Vec<u8>,
 }
 
+/// Where the per-page part of a RECORD line starts: what follows differs from page to page.
+pub(crate) const EMITTED_AT_KEY: &str = ",\"emitted_at\":";
+
 /// The end of every RECORD line of one page: `,"emitted_at":<ms>}}` and a newline.
 pub(crate) struct RecordSuffix(Vec<u8>);
 
 impl RecordSuffix {
     pub(crate) fn new(emitted_at: i64) -> Self {
-        RecordSuffix(format!(",\"emitted_at\":{emitted_at}}}}}\n").into_bytes())
+        RecordSuffix(format!("{EMITTED_AT_KEY}{emitted_at}}}}}\n").into_bytes())
     }
 }
 

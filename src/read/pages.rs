@@ -12,6 +12,7 @@ use super::events::Event;
 use crate::error::Error;
 use crate::http::{Failed, Origin};
 use crate::protocol::input::shorten;
+use crate::protocol::writer::EMITTED_AT_KEY;
 use crate::protocol::LogLevel;
 use crate::streams::codec::RecordNote;
 use crate::streams::shape::Report;
@@ -229,8 +230,8 @@ fn signature(lines: &[u8], records: &[RecordNote]) -> Option<u64> {
 
 /// A RECORD line without its `emitted_at`, which differs from page to page.
 fn without_emitted_at(line: &[u8]) -> &[u8] {
-    const MARK: &[u8] = b",\"emitted_at\":";
-    line.windows(MARK.len()).rposition(|w| w == MARK).map_or(line, |at| &line[..at])
+    let mark = EMITTED_AT_KEY.as_bytes();
+    line.windows(mark.len()).rposition(|w| w == mark).map_or(line, |at| &line[..at])
 }
 
 fn link_hash(link: &str) -> u64 {
