@@ -33,6 +33,7 @@ pub use config::{
     AuthOutcome, ExtendedCounts, FaultConfig, Latency, LoggedRequest, MockConfig, RetryAfterMode, Scenario, Stream,
     StreamCounts,
 };
+pub use gen::AGENT_METRIC_COUNTERS;
 pub use variants::{NextPageKey, TimestampShape, Variants};
 
 use api::Shared;

@@ -7,6 +7,7 @@
 //! (`YYYY-MM-DDTHH:MM:SS[.mmm]Z`).
 
 use crate::config::Stream;
+use crate::gen::AGENT_METRIC_COUNTERS;
 use crate::rng::mix;
 use crate::time::parse_ts;
 use crate::variants::{TimestampShape, Variants};
@@ -32,31 +33,6 @@ fn integer_fields(s: Stream) -> &'static [&'static str] {
     }
 }
 
-/// The agent-metrics counters (typed as strings in the spec).
-const METRIC_COUNTERS: [&str; 21] = [
-    "avgAttendingTime",
-    "avgResponseTime",
-    "openSessions",
-    "closedSessions",
-    "onHold",
-    "opResponseTime",
-    "operatorResponses",
-    "sessionTransferIn",
-    "sessionTransferOut",
-    "sessionTransferOutNoMessages",
-    "closedWithNoMessages",
-    "timeoutNoMessages",
-    "agentTimeout",
-    "userTimeout",
-    "fromQueueAsignToOpAssigned",
-    "fromSessionStartToOpFirstResponse",
-    "fromQueueAsignToOpFirstResponse",
-    "fromOpAssignedToOpFirstResponse",
-    "fromQueueAsignToSessionClosed",
-    "fromOpAssignationToSessionClosed",
-    "sessionTimeout",
-];
-
 /// String-typed fields that often hold integers, per endpoint.
 fn numeric_string_fields(s: Stream) -> &'static [&'static str] {
     match s {
@@ -65,7 +41,7 @@ fn numeric_string_fields(s: Stream) -> &'static [&'static str] {
         Stream::Calls => &["contactId", "participantId"],
         Stream::Contacts => &["platformContactId"],
         Stream::Channels => &["number", "wabaId", "recipientId", "pageId"],
-        Stream::AgentMetrics => &METRIC_COUNTERS,
+        Stream::AgentMetrics => &AGENT_METRIC_COUNTERS,
         Stream::WhatsappAccounts => &["number", "wabaId"],
         Stream::WhatsappTemplates => &["phoneLinesNumbers"],
         Stream::BilledConversations => &["wabaId", "phoneNumber", "userPhoneNumber"],

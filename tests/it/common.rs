@@ -506,3 +506,31 @@ pub fn parse_datetime(raw: &str) -> Option<DateTime<Utc>> {
 pub fn format_cursor(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// Validators for every stream's discovered schema, with formats (date-time) checked.
+pub fn schema_validators() -> HashMap<String, jsonschema::Validator> {
+    let catalog = source_botmaker::catalog();
+    catalog["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let v = jsonschema::options().should_validate_formats(true).build(&s["json_schema"]).unwrap();
+            (s["name"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+/// Every record valid against its stream's discovered schema (formats checked), with an
+/// integer `emitted_at`.
+pub fn assert_records_match_schemas(run: &Run) {
+    let validators = schema_validators();
+    for m in run.of_type("RECORD") {
+        let stream = m["record"]["stream"].as_str().unwrap();
+        let data = &m["record"]["data"];
+        if let Err(e) = validators[stream].validate(data) {
+            panic!("{stream} record does not match its schema: {e} at {}\n{data}", e.instance_path);
+        }
+        assert!(m["record"]["emitted_at"].is_i64());
+    }
+}

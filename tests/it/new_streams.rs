@@ -8,7 +8,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::common::*;
-use botmaker_mock::{semantically_equal, MockConfig, MockServer, NextPageKey, Stream, TimestampShape, Variants};
+use botmaker_mock::{
+    semantically_equal, MockConfig, MockServer, NextPageKey, Stream, TimestampShape, Variants, AGENT_METRIC_COUNTERS,
+};
 use chrono::{DateTime, Datelike, TimeDelta, TimeZone, Utc};
 use serde_json::{json, Value};
 
@@ -40,40 +42,19 @@ const FULL_REFRESH: [&str; 9] = [
     "contacts_blacklist",
 ];
 
-/// The agent-metrics fields Botmaker sends as text and the connector emits as numbers.
-const COUNTERS: [&str; 21] = [
-    "avgAttendingTime",
-    "avgResponseTime",
-    "openSessions",
-    "closedSessions",
-    "onHold",
-    "opResponseTime",
-    "operatorResponses",
-    "sessionTransferIn",
-    "sessionTransferOut",
-    "sessionTransferOutNoMessages",
-    "closedWithNoMessages",
-    "timeoutNoMessages",
-    "agentTimeout",
-    "userTimeout",
-    "fromQueueAsignToOpAssigned",
-    "fromSessionStartToOpFirstResponse",
-    "fromQueueAsignToOpFirstResponse",
-    "fromOpAssignedToOpFirstResponse",
-    "fromQueueAsignToSessionClosed",
-    "fromOpAssignationToSessionClosed",
-    "sessionTimeout",
-];
-
-/// A mock whose data ends an hour ago, with enough of each new stream to span several pages
-/// where the endpoint pages (campaigns 250, roles 50, blacklist 1000, billed conversations 2500
-/// a page).
-fn mock_for_new_streams(rate_limits: bool, scale: u64, span_days: u32) -> MockServer {
+/// A mock configuration whose data ends an hour ago and spans `span_days`; tests that need a
+/// stream to span several pages raise its count (campaigns page at 250, roles 50, blacklist
+/// 1000, billed conversations 2500).
+fn config_for_new_streams(rate_limits: bool, scale: u64, span_days: u32) -> MockConfig {
     let mut cfg = MockConfig::with_scale(scale);
     cfg.rate_limits = rate_limits;
     cfg.anchor = Some(Utc::now() - TimeDelta::hours(1));
     cfg.span_days = span_days;
-    mock_with(cfg)
+    cfg
+}
+
+fn mock_for_new_streams(rate_limits: bool, scale: u64, span_days: u32) -> MockServer {
+    mock_with(config_for_new_streams(rate_limits, scale, span_days))
 }
 
 fn config_from(mock: &MockServer, start: DateTime<Utc>, include_bi_dashboards: bool) -> Value {
@@ -131,7 +112,8 @@ fn as_emitted(stream: &str, served: &Value) -> Value {
         }
         "agent_metrics" => {
             let mut record = served.clone();
-            for name in COUNTERS {
+            // The fields Botmaker sends as text and the connector emits as numbers.
+            for name in AGENT_METRIC_COUNTERS {
                 let Some(Value::String(text)) = record.get(name).cloned() else { continue };
                 record[name] = match text.parse::<serde_json::Number>() {
                     Ok(n) if n.to_string() == text => Value::Number(n),
@@ -187,27 +169,6 @@ fn assert_same_records(stream: &str, got: &BTreeMap<String, Value>, want: &BTree
     }
 }
 
-/// Every record valid against its stream's discovered schema, formats checked.
-fn assert_records_match_schemas(run: &Run) {
-    let catalog = source_botmaker::catalog();
-    let validators: HashMap<String, jsonschema::Validator> = catalog["streams"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            let v = jsonschema::options().should_validate_formats(true).build(&s["json_schema"]).unwrap();
-            (s["name"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
-    for m in run.of_type("RECORD") {
-        let stream = m["record"]["stream"].as_str().unwrap();
-        let data = &m["record"]["data"];
-        if let Err(e) = validators[stream].validate(data) {
-            panic!("{stream} record does not match its schema: {e} at {}\n{data}", e.instance_path);
-        }
-    }
-}
-
 fn first_of_month(t: DateTime<Utc>) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0).unwrap()
 }
@@ -219,15 +180,12 @@ fn cursor_of(run: &Run, stream: &str, field: &str) -> DateTime<Utc> {
 
 #[test]
 fn a_full_read_of_every_new_stream_returns_exactly_the_mock_records() {
-    let mut cfg = MockConfig::with_scale(1_000)
+    let cfg = config_for_new_streams(false, 1_000, 30)
         .with_count(Stream::Campaigns, 600)
         .with_count(Stream::Roles, 120)
         .with_count(Stream::ContactsBlacklist, 2_100)
         .with_count(Stream::BilledConversations, 6_000)
         .with_count(Stream::NotificationResults, 1_200);
-    cfg.rate_limits = false;
-    cfg.anchor = Some(Utc::now() - TimeDelta::hours(1));
-    cfg.span_days = 30;
     let mock = mock_with(cfg);
     let start = mock.data_start() - TimeDelta::days(1);
     let work = Workdir::new();
@@ -411,11 +369,7 @@ fn with_rate_limits_on_no_request_is_refused() {
 
 #[test]
 fn notification_history_beyond_botmakers_three_months_is_reported_not_requested() {
-    let mut cfg = MockConfig::with_scale(100).with_count(Stream::NotificationResults, 400);
-    cfg.rate_limits = false;
-    cfg.anchor = Some(Utc::now() - TimeDelta::hours(1));
-    cfg.span_days = 150;
-    let mock = mock_with(cfg);
+    let mock = mock_with(config_for_new_streams(false, 100, 150).with_count(Stream::NotificationResults, 400));
     let start = mock.data_start() - TimeDelta::days(1);
     let work = Workdir::new();
     let cat = catalog(&["notification_results"], true);
@@ -450,14 +404,11 @@ fn notification_history_beyond_botmakers_three_months_is_reported_not_requested(
 
 #[test]
 fn other_readings_of_the_api_are_read_the_same() {
-    let mut cfg = MockConfig::with_scale(200)
+    let mut cfg = config_for_new_streams(false, 200, 10)
         .with_count(Stream::TicketFieldDefinitions, 4)
         .with_count(Stream::Campaigns, 600)
         .with_count(Stream::ContactsBlacklist, 2_100)
         .with_count(Stream::BilledConversations, 5_500);
-    cfg.rate_limits = false;
-    cfg.anchor = Some(Utc::now() - TimeDelta::hours(1));
-    cfg.span_days = 10;
     cfg.variants = Variants {
         field_definitions_list: true,
         next_page_key: NextPageKey::NextPageURL,

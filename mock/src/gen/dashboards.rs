@@ -18,8 +18,11 @@ use crate::time::{fmt_ts, parse_ts, push_ts, TsMode, HOUR, MIN, SEC};
 /// Agent index used when the account has no agents (ids stay well-formed).
 const SYNTH_AGENT: u64 = 1 << 50;
 
-/// The agent-metrics counters, in the spec's order, after `closedTime`.
-const COUNTERS: [&str; 19] = [
+/// The agent-metrics counters, in the spec's order: the two averages (sent before `queue`),
+/// then the rest (sent after `closedTime`). All are typed as strings in the spec.
+pub const AGENT_METRIC_COUNTERS: [&str; 21] = [
+    "avgAttendingTime",
+    "avgResponseTime",
     "openSessions",
     "closedSessions",
     "onHold",
@@ -124,7 +127,8 @@ impl Gen {
             r.pct(67),
             TsMode::Native,
         );
-        for name in COUNTERS {
+        // The counters after the two averages, which went out above.
+        for name in &AGENT_METRIC_COUNTERS[2..] {
             o.str(name, &Self::counter(name, responded, &mut r));
         }
         o.str("conversationLink", &format!("https://go.botmaker.com/#/chats/{}", chat.as_str()));

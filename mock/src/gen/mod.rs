@@ -34,6 +34,7 @@ use crate::time::{ceil_day, ceil_sec, TsMode, DAY};
 use channels::channel_defs;
 pub(crate) use channels::{platform_of_channel, ref_channel_id, ChannelDef};
 pub(crate) use chats::ChatShape;
+pub use dashboards::AGENT_METRIC_COUNTERS;
 use notifications::{blacklist_index, blacklisted_number};
 use vocab::{FIRST, LAST};
 use whatsapp::{account_index, account_number};
