@@ -449,6 +449,23 @@ fi
 
 # ---------------------------------------------------------------- (b) rate-limit-bound
 
+# rate_read TAG PROG: PROG reads every stream from the running mock; leaves
+# $name.TAG.{config.json,time,err,count,count.err,summary.json} and sets rate_wall and rate_status.
+rate_read() {
+  local tag="$1" prog="$2" t0 t1
+  write_config "$runs_dir/$name.$tag.config.json" "$mock_url"
+  t0="$(now_s)"
+  set +e
+  /usr/bin/time -v -o "$runs_dir/$name.$tag.time" "$prog" read \
+    --config "$runs_dir/$name.$tag.config.json" --catalog "$bench_catalog" \
+    2>"$runs_dir/$name.$tag.err" | "$bin/bench-tool" count >"$runs_dir/$name.$tag.count" 2>"$runs_dir/$name.$tag.count.err"
+  rate_status=("${PIPESTATUS[@]}")
+  set -e
+  t1="$(now_s)"
+  rate_wall="$(fsub "$t1" "$t0")"
+  curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.$tag.summary.json"
+}
+
 if want rate; then
   name="rate-$rate_total"
   rate_load="$(load_now)"
@@ -457,21 +474,14 @@ if want rate; then
   # shellcheck disable=SC2086
   start_mock "$name" --latency-ms "$latency_ms" --anchor "$anchor" --span-days 30 $mix
   curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.json"
-  write_config "$runs_dir/$name.config.json" "$mock_url"
   # The ceiling can be computed before the run (the table is printed again after it).
   echo '{"by_endpoint":{},"by_status":{},"total":0,"rate_limited":0}' >"$runs_dir/$name.empty.json"
   pre="$("$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.empty.json")"
   echo "   rate-limit ceiling: $(echo "$pre" | sed -n 's/^ceiling_s=//p') s ($(echo "$pre" | sed -n 's/^ceiling_stream=//p')); running the connector..." >&2
-  m0="$(mock_cpu)"; t0="$(now_s)"
-  set +e
-  /usr/bin/time -v -o "$runs_dir/$name.conn.time" "$conn_bin" read \
-    --config "$runs_dir/$name.config.json" --catalog "$bench_catalog" \
-    2>"$runs_dir/$name.conn.err" | "$bin/bench-tool" count >"$runs_dir/$name.conn.count" 2>"$runs_dir/$name.count.err"
-  status=("${PIPESTATUS[@]}")
-  set -e
-  t1="$(now_s)"; m1="$(mock_cpu)"
-  wall="$(fsub "$t1" "$t0")"; rate_mock_cpu="$(fsub "$m1" "$m0")"
-  curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.summary.json"
+  m0="$(mock_cpu)"
+  rate_read conn "$conn_bin"
+  m1="$(mock_cpu)"
+  wall="$rate_wall"; status=("${rate_status[@]}"); rate_mock_cpu="$(fsub "$m1" "$m0")"
   curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.json"
   stop_mock
   if [ -n "$before_bin" ]; then
@@ -479,22 +489,12 @@ if want rate; then
     echo "   connector: wall $wall s; running the previous build (BENCH_BEFORE_BIN)..." >&2
     # shellcheck disable=SC2086
     start_mock "$name.before" --latency-ms "$latency_ms" --anchor "$anchor" --span-days 30 $mix
-    # Its own config: the first mock, and its URL, are gone.
-    write_config "$runs_dir/$name.before.config.json" "$mock_url"
-    t0="$(now_s)"
-    set +e
-    /usr/bin/time -v -o "$runs_dir/$name.before.time" "$before_bin" read \
-      --config "$runs_dir/$name.before.config.json" --catalog "$bench_catalog" \
-      2>"$runs_dir/$name.before.err" | "$bin/bench-tool" count >"$runs_dir/$name.before.count" 2>"$runs_dir/$name.before.count.err"
-    before_status=("${PIPESTATUS[@]}")
-    set -e
-    t1="$(now_s)"
-    before_wall="$(fsub "$t1" "$t0")"
-    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.before.summary.json"
+    rate_read before "$before_bin"
+    before_wall="$rate_wall"; before_status=("${rate_status[@]}")
     stop_mock
     "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.before.summary.json" >"$runs_dir/$name.before.ceiling"
   fi
-  "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.summary.json" >"$runs_dir/$name.ceiling"
+  "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.conn.summary.json" >"$runs_dir/$name.ceiling"
   ceiling_s="$(kv "$runs_dir/$name.ceiling" ceiling_s)"
   ceiling_stream="$(kv "$runs_dir/$name.ceiling" ceiling_stream)"
   ceiling_ov="$(kv "$runs_dir/$name.ceiling" ceiling_overlap_s)"
@@ -524,7 +524,7 @@ if want rate; then
   add_detail ""
   add_detail "$(grep '^|' "$runs_dir/$name.ceiling")"
   add_detail ""
-  by429="$(grep -o 'GET /v2.0/[a-z]* ([a-z]*): HTTP 429' "$runs_dir/$name.count.err" 2>/dev/null | sed 's/.*(\([a-z]*\)).*/\1/' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }' || true)"
+  by429="$(grep -o 'GET /v2.0/[a-z]* ([a-z]*): HTTP 429' "$runs_dir/$name.conn.count.err" 2>/dev/null | sed 's/.*(\([a-z]*\)).*/\1/' | sort | uniq -c | awk '{ printf "%s%s %s", sep, $2, $1; sep = ", " }' || true)"
   [ -n "$by429" ] && add_detail "429s by endpoint (from the connector's WARN logs): $by429."$'\n'
   echo "   wall $wall s, ceiling $ceiling_s s ($over), 429s: $n429" >&2
 fi
