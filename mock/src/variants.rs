@@ -71,6 +71,17 @@ pub enum TimestampShape {
     Mixed,
 }
 
+impl TimestampShape {
+    /// Every shape other than the documented RFC 3339: what a reading test runs through.
+    pub const ALTERNATIVES: [TimestampShape; 5] = [
+        TimestampShape::EpochMillis,
+        TimestampShape::EpochSeconds,
+        TimestampShape::ZoneLess,
+        TimestampShape::SpaceSeparated,
+        TimestampShape::Mixed,
+    ];
+}
+
 impl FromStr for TimestampShape {
     type Err = anyhow::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -178,6 +178,15 @@ impl Run {
         self.of_type("LOG").iter().map(|m| m["log"]["message"].as_str().unwrap().to_string()).collect()
     }
 
+    /// The messages of the WARN logs.
+    pub fn warnings(&self) -> Vec<String> {
+        self.of_type("LOG")
+            .iter()
+            .filter(|m| m["log"]["level"] == "WARN")
+            .map(|m| m["log"]["message"].as_str().unwrap().to_string())
+            .collect()
+    }
+
     /// Checks the protocol rules a platform enforces on a sync's output: per stream, each
     /// STATE's recordCount equals the records since the previous STATE, no two identical
     /// states follow each other with records in between, and STREAM_STATUS comes in order.

@@ -224,12 +224,7 @@ fn a_full_read_of_every_new_stream_returns_exactly_the_mock_records() {
         assert!(!r.long_term_search, "the dashboards take no long-term search");
     }
     // Counters arrive as text, by the spec: converting them is not worth a warning.
-    let warnings: Vec<String> = run
-        .of_type("LOG")
-        .iter()
-        .filter(|m| m["log"]["level"] == "WARN")
-        .map(|m| m["log"]["message"].as_str().unwrap().to_string())
-        .collect();
+    let warnings = run.warnings();
     assert!(warnings.is_empty(), "{warnings:#?}");
     assert!(run.records("agent_metrics").iter().any(|r| r["onHold"].is_number()));
     assert!(run.records("agent_metrics").iter().any(|r| r["avgResponseTime"].is_null()), "`-` becomes null");

@@ -319,13 +319,7 @@ fn numeric_strings_sent_as_numbers_are_emitted_as_strings() {
 
 #[test]
 fn timestamps_in_every_shape_are_emitted_as_rfc3339_utc() {
-    for shape in [
-        TimestampShape::EpochMillis,
-        TimestampShape::EpochSeconds,
-        TimestampShape::ZoneLess,
-        TimestampShape::SpaceSeparated,
-        TimestampShape::Mixed,
-    ] {
+    for shape in TimestampShape::ALTERNATIVES {
         let what = format!("timestamps as {shape:?}");
         let (_, run) = assert_reads_exactly(Variants { timestamps: shape, ..Variants::none() }, true, &what);
         let logs = run.logs();

@@ -213,12 +213,7 @@ fn a_saved_position_that_is_refused_starts_the_list_over_with_a_warning() {
         assert_eq!(run.code, 0, "{stream} from {position}: {:?}", run.errors());
         assert!(run.errors().is_empty(), "{stream} from {position}: {:?}", run.errors());
         run.assert_protocol_rules();
-        let warnings: Vec<String> = run
-            .of_type("LOG")
-            .iter()
-            .filter(|m| m["log"]["level"] == "WARN")
-            .map(|m| m["log"]["message"].as_str().unwrap().to_string())
-            .collect();
+        let warnings = run.warnings();
         assert!(
             warnings.iter().any(|w| w.starts_with(stream) && w.contains("read again from its start")),
             "{stream} from {position}: {warnings:?}"

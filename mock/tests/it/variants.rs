@@ -251,13 +251,7 @@ fn time_values<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
 
 #[test]
 fn timestamps_in_other_shapes_carry_the_same_instants() {
-    for shape in [
-        TimestampShape::EpochMillis,
-        TimestampShape::EpochSeconds,
-        TimestampShape::ZoneLess,
-        TimestampShape::SpaceSeparated,
-        TimestampShape::Mixed,
-    ] {
+    for shape in TimestampShape::ALTERNATIVES {
         let server = server_with(Variants { timestamps: shape, ..Variants::default() });
         let mut seen_types = HashSet::new();
         for s in WINDOWED {
