@@ -135,6 +135,13 @@ fn cut(
 
 /// Picks window lengths so a window holds about `target` records: fewer requests for quiet
 /// accounts (long windows), frequent checkpoints and parallelism for busy ones (short windows).
+///
+/// A window's count says little about a much longer span: the first day of an account's data
+/// may hold a handful of records and the next day thousands. So a window that returned records
+/// at most doubles the length it was read with, and one that returned none quadruples it.
+/// Without that limit a sparse first day sized the next window at two weeks: a hundred pages
+/// without a checkpoint, and for chats, whose windows remember every key they returned, a
+/// ten times larger key set.
 #[derive(Debug, Clone)]
 pub(crate) struct WindowSizer {
     len: TimeDelta,
@@ -167,9 +174,10 @@ impl WindowSizer {
             return;
         }
         let next = if items == 0 {
-            self.len.max(len) * 4
+            self.len.max(len * 4)
         } else {
-            let ms = len.num_milliseconds() as f64 * self.target as f64 / items as f64;
+            let factor = (self.target as f64 / items as f64).min(2.0);
+            let ms = len.num_milliseconds() as f64 * factor;
             TimeDelta::milliseconds(ms.min(MAX_WINDOW.num_milliseconds() as f64) as i64)
         };
         self.len = next.clamp(Self::MIN, MAX_WINDOW);
@@ -300,6 +308,20 @@ mod tests {
         assert_eq!(p[0].span.start, t("2024-06-01T00:00:00Z"), "lookback stops at covered_from");
     }
 
+    /// A sparse first day (the start of an account's data) sized the next window at two
+    /// weeks of the busy days after it.
+    #[test]
+    fn sizer_grows_at_most_twofold_from_a_window_with_records() {
+        let mut s = WindowSizer::new(250);
+        let start = t("2024-06-01T00:00:00Z");
+        s.observe(Span::new(start, t("2024-06-02T00:00:00Z")), 189);
+        assert_eq!(s.next(start, t("2024-07-01T00:00:00Z")).end, t("2024-06-03T00:00:00Z"));
+        s.observe(Span::new(start, t("2024-06-03T00:00:00Z")), 2_500);
+        assert_eq!(s.next(start, t("2024-07-01T00:00:00Z")).end, t("2024-06-03T00:00:00Z"), "on target: same length");
+        s.observe(Span::new(start, t("2024-06-03T00:00:00Z")), 1_250);
+        assert_eq!(s.next(start, t("2024-07-01T00:00:00Z")).end, t("2024-06-05T00:00:00Z"));
+    }
+
     #[test]
     fn sizer_grows_on_empty_windows_and_shrinks_on_busy_ones() {
         let mut s = WindowSizer::new(250);
@@ -316,6 +338,9 @@ mod tests {
             s.observe(Span::new(start, t("2024-06-29T00:00:00Z")), 0);
         }
         assert_eq!(s.next(start, t("2024-12-01T00:00:00Z")).end - start, MAX_WINDOW);
+        s.observe(Span::new(start, t("2024-06-01T01:00:00Z")), 1_000_000);
+        s.observe(Span::new(start, t("2024-06-01T01:00:00Z")), 0);
+        assert_eq!(s.next(start, t("2024-07-01T00:00:00Z")).end, t("2024-06-01T04:00:00Z"), "an empty hour: four");
         assert!(MAX_WINDOW + TimeDelta::seconds(2) < TimeDelta::days(28), "a request must fit in February");
     }
 }
