@@ -188,6 +188,7 @@ tv_sys() { sed -n 's/^[[:space:]]*System time (seconds): //p' "$1"; }
 tv_rss_kb() { sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$1"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }          # KiB -> MiB
 mb_bytes() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; } # bytes -> MiB
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 # Per-stream counts for a total of about N records. The mix gives every big stream the same
 # time at its rate limit (records / (page size × requests per second) ≈ N/12,500 s), so in rate
@@ -262,9 +263,12 @@ add_detail() { details+="$1"$'\n'; }
 
 # run_connector_reps BIN TAG: BENCH_REPEAT runs of a connector binary against fresh mocks for the
 # current scale (globals name, mix), keeping the fastest run's files as $runs_dir/$name.TAG.*
-# and setting best_wall, best_mock_cpu, best_load and best_status.
+# and setting best_wall, best_mock_cpu, best_load and best_status, and median_rss (KiB) and
+# runs_rss (every run's, MB, "a/b/c"). Peak RSS is the median of the runs, not the fastest
+# run's: the same program on the same data peaks up to ~1.5 MB apart from one run to the next.
 run_connector_reps() {
-  local prog="$1" tag="$2" rep load m0 t0 t1 m1 wall rep_status f
+  local prog="$1" tag="$2" rep load m0 t0 t1 m1 wall rep_status f r
+  local -a rss=()
   best_wall=""
   for rep in $(seq 1 "$repeat"); do
     # shellcheck disable=SC2086
@@ -286,6 +290,7 @@ run_connector_reps() {
     curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.$rep.json"
     stop_mock
     [ "${rep_status[0]}" = 0 ] || echo "run.sh: WARNING: $prog exited with ${rep_status[0]} (see $runs_dir/$name.$tag.$rep.err)" >&2
+    rss+=("$(tv_rss_kb "$runs_dir/$name.$tag.$rep.time")")
     if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
       best_wall="$wall"; best_mock_cpu="$(fsub "$m1" "$m0")"; best_load="$load"; best_status=("${rep_status[@]}")
       for f in time err count summary.json; do cp "$runs_dir/$name.$tag.$rep.$f" "$runs_dir/$name.$tag.$f"; done
@@ -293,6 +298,8 @@ run_connector_reps() {
       cp "$runs_dir/$name.counts.after.$rep.json" "$runs_dir/$name.counts.after.json"
     fi
   done
+  median_rss="$(median "${rss[@]}")"
+  runs_rss="$(for r in "${rss[@]}"; do mb "$r"; done | paste -sd/)"
 }
 
 # ---------------------------------------------------------------- (a) CPU-bound
@@ -300,7 +307,7 @@ run_connector_reps() {
 if want cpu; then
   cpu_rows=""
   before_rows=""
-  declare -A rss_by_scale=() before_cpu_by_scale=() before_rss_by_scale=() conn_cpu_by_scale=()
+  declare -A rss_by_scale=() runs_rss_by_scale=() before_cpu_by_scale=() before_rss_by_scale=() conn_cpu_by_scale=()
   count_problems=""
   for n in $scales; do
     name="cpu-$n"
@@ -337,6 +344,7 @@ if want cpu; then
 
     run_connector_reps "$conn_bin" conn
     conn_wall="$best_wall"; conn_mock_cpu="$best_mock_cpu"; conn_load="$best_load"; status=("${best_status[@]}")
+    conn_rss="$median_rss"; conn_runs_rss="$runs_rss"
     if [ -n "$before_bin" ]; then
       # The previous build, against the same data, for the before/after comparison.
       cp "$runs_dir/$name.counts.after.json" "$runs_dir/$name.counts.after.conn.json"
@@ -344,7 +352,7 @@ if want cpu; then
       cp "$runs_dir/$name.counts.after.conn.json" "$runs_dir/$name.counts.after.json"
       before_records="$(kv "$runs_dir/$name.before.count" records)"
       before_cpu="$(awk -v a="$(tv_user "$runs_dir/$name.before.time")" -v b="$(tv_sys "$runs_dir/$name.before.time")" 'BEGIN { printf "%.2f", a + b }')"
-      before_rss="$(tv_rss_kb "$runs_dir/$name.before.time")"
+      before_rss="$median_rss"
       before_rows+="| ~$n | $before_records | $best_wall | $before_cpu | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(mb "$before_rss") |"$'\n'
       before_cpu_by_scale[$n]="$before_cpu/$before_records"
       before_rss_by_scale[$n]="$before_rss"
@@ -359,7 +367,7 @@ if want cpu; then
     raw_user="$(tv_user "$runs_dir/$name.raw.time")"; raw_sys="$(tv_sys "$runs_dir/$name.raw.time")"
     conn_cpu="$(awk -v a="$conn_user" -v b="$conn_sys" 'BEGIN { printf "%.2f", a + b }')"
     raw_cpu="$(awk -v a="$raw_user" -v b="$raw_sys" 'BEGIN { printf "%.2f", a + b }')"
-    conn_rss="$(tv_rss_kb "$runs_dir/$name.conn.time")"; raw_rss="$(tv_rss_kb "$runs_dir/$name.raw.time")"
+    raw_rss="$(tv_rss_kb "$runs_dir/$name.raw.time")"
     conn_rps="$(awk -v r="$conn_records" -v w="$conn_wall" 'BEGIN { printf "%.0f", r / w }')"
     raw_rps="$(awk -v r="$raw_records" -v w="$raw_wall" 'BEGIN { printf "%.0f", r / w }')"
     conn_rpc="$(awk -v r="$conn_records" -v c="$conn_cpu" 'BEGIN { if (c > 0) printf "%.0f", r / c; else print "-" }')"
@@ -375,11 +383,12 @@ if want cpu; then
     [ "${status[0]}" = 0 ] || counts_ok="exit ${status[0]}; $counts_ok"
     [ "$counts_ok" = ok ] || count_problems="$count_problems ~$n: $counts_ok;"
     rss_by_scale[$n]="$conn_rss"
+    runs_rss_by_scale[$n]="$conn_runs_rss"
     conn_cpu_by_scale[$n]="$conn_cpu/$conn_records"
     perf_top "$name.raw"
     perf_top "$name.conn"
 
-    cpu_rows+="| ~$n | connector | $conn_records | $conn_wall | $conn_rps | $conn_user | $conn_sys | $conn_rpc | $(mb "$conn_rss") | $(mb_bytes "$conn_bytes") (stdout) | $conn_reqs | $conn_mock_cpu | $conn_load |"$'\n'
+    cpu_rows+="| ~$n | connector | $conn_records | $conn_wall | $conn_rps | $conn_user | $conn_sys | $conn_rpc | $(mb "$conn_rss")${repeat_label:+ ($conn_runs_rss)} | $(mb_bytes "$conn_bytes") (stdout) | $conn_reqs | $conn_mock_cpu | $conn_load |"$'\n'
     cpu_rows+="| ~$n | raw baseline | $raw_records | $raw_wall | $raw_rps | $raw_user | $raw_sys | $raw_rpc | $(mb "$raw_rss") | $(mb_bytes "$raw_bytes") (bodies) | $raw_reqs | $raw_mock_cpu | $raw_load |"$'\n'
 
     pct="$(awk -v r="$ratio" 'BEGIN { printf "%.0f%%", r * 100 }')"
@@ -402,7 +411,7 @@ if want cpu; then
     r="${rss_by_scale[$n]}"
     [ "$r" -gt "$max_rss" ] && max_rss="$r"
     [ "$r" -lt "$min_rss" ] && min_rss="$r"
-    rss_list="$rss_list ~$n: $(mb "$r") MB,"
+    rss_list="$rss_list ~$n: $(mb "$r") MB${repeat_label:+ (runs ${runs_rss_by_scale[$n]})},"
   done
   first_scale="$(echo "$scales" | awk '{print $1}')"; last_scale="$(echo "$scales" | awk '{print $NF}')"
   add_row "CPU: connector peak RSS ≤ 15 MB at every scale" "max $(mb "$max_rss") MB (${rss_list%,} )" \
