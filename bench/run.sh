@@ -299,7 +299,7 @@ run_connector_reps() {
     fi
   done
   median_rss="$(median "${rss[@]}")"
-  runs_rss="$(for r in "${rss[@]}"; do mb "$r"; done | paste -sd/)"
+  runs_rss="$(for r in "${rss[@]}"; do mb "$r"; echo; done | paste -sd/)"
 }
 
 # ---------------------------------------------------------------- (a) CPU-bound
