@@ -47,10 +47,10 @@ fn main() -> ExitCode {
 /// out of it. (mimalloc 2 rather than 3: with the same settings, version 3 kept half as much
 /// memory again, about 23 MB instead of 16, for the same sync.)
 ///
-/// On Linux this runs before `main`, from [`TUNE_ALLOCATOR_FIRST`]: in a glibc build mimalloc
-/// reserves its first arena before `main` runs, and an arena reserved with eager commit keeps
-/// every page it ever used (a 10k-record sync peaked at about 30 MB instead of 13). `main` calls it
-/// again for other platforms; setting an option twice is harmless.
+/// On Linux this runs before `main`, from [`TUNE_ALLOCATOR_FIRST`]: mimalloc starts, and
+/// reserves its first arena, before `main` runs, and a glibc build whose options were set in
+/// `main` peaked at about 30 MB instead of 13 for a 10k-record sync. `main` calls it again for
+/// other platforms; setting an option twice is harmless.
 fn tune_allocator() {
     use libmimalloc_sys::mi_option_set;
     // SAFETY: setting options is always allowed; they take effect for later allocations.

@@ -138,7 +138,8 @@ fn cut(
 ///
 /// A window's count says little about a much longer span: the first day of an account's data
 /// may hold a handful of records and the next day thousands. So a window that returned records
-/// at most doubles the length it was read with, and one that returned none quadruples it.
+/// at most doubles the length it was read with, and one that returned none quadruples it (or
+/// leaves a longer current length as it is).
 /// Without that limit a sparse first day sized the next window at two weeks: a hundred pages
 /// without a checkpoint, and for chats, whose windows remember every key they returned, a
 /// ten times larger key set.
