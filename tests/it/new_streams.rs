@@ -410,7 +410,10 @@ fn other_readings_of_the_api_are_read_the_same() {
         numbers_as_strings: true,
         strings_as_numbers: true,
         timestamps: TimestampShape::Mixed,
-        empty_pages_every: 2,
+        // An empty page before every further page, so that campaigns and the blacklist (three
+        // pages each) bring two each, however the windowed streams' windows fall on the clock
+        // (with one every second page, the whole read sometimes brought only two).
+        empty_pages_every: 1,
         ..Variants::none()
     };
     let mock = mock_with(cfg);
@@ -447,8 +450,11 @@ fn other_readings_of_the_api_are_read_the_same() {
         }
     }
     assert_eq!(run.records("ticket_field_definitions").len(), 4, "a list of definitions");
-    let empty_pages = mock.requests().iter().filter(|r| r.status == 200 && r.items == 0).count();
-    assert!(empty_pages >= 3, "the mock served empty pages mid-list ({empty_pages})");
+    let requests = mock.requests();
+    for list in [Stream::Campaigns, Stream::ContactsBlacklist] {
+        let empty = requests.iter().filter(|r| r.endpoint == Some(list) && r.status == 200 && r.items == 0).count();
+        assert_eq!(empty, 2, "{list:?}: an empty page before each of the two further pages");
+    }
     assert_records_match_schemas(&run);
 }
 
