@@ -6,7 +6,7 @@
 #   IMAGE             image tag to build/test (default airbyte/source-botmaker:dev)
 #   CARGO_TARGET_DIR  cargo's target dir (default <repo>/target)
 #   CONNECTOR_BIN     connector binary on the host (default: the musl release build)
-#   MOCK_BIN          botmaker-mock binary (default: the musl release build)
+#   MOCK_BIN          botmaker-mock binary (default: the `mock` profile build, target/mock/)
 #   SKIP_CARGO_BUILD  1 = use the binaries as they are
 #   PACKAGING_WORK    scratch + log dir (default <repo>/acceptance-tests/.work, gitignored)
 #   PYTHON            interpreter for the venv (default python3)
@@ -20,7 +20,7 @@ IMAGE=${IMAGE:-airbyte/source-botmaker:dev}
 MUSL_TARGET=x86_64-unknown-linux-musl
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 CONNECTOR_BIN=${CONNECTOR_BIN:-$TARGET_DIR/$MUSL_TARGET/release/source-botmaker}
-MOCK_BIN=${MOCK_BIN:-$TARGET_DIR/$MUSL_TARGET/release/botmaker-mock}
+MOCK_BIN=${MOCK_BIN:-$TARGET_DIR/mock/botmaker-mock}
 WORK_ROOT=${PACKAGING_WORK:-$AT_DIR/.work}
 LOG_DIR=$WORK_ROOT/logs
 VENV=$AT_DIR/.venv
@@ -90,8 +90,6 @@ ensure_podman() {
   fi
 }
 
-# build_binaries: static (musl) release builds of the connector and the mock. The connector
-# binary is the one the image ships; PyAirbyte runs the same file on the host.
 # Podman and an up-to-date image: (re)built from the current code (a few seconds when up to date),
 # unless SKIP_IMAGE_BUILD=1 (packaging.sh, right after build-image.sh).
 ensure_image() {
@@ -103,6 +101,8 @@ ensure_image() {
   fi
 }
 
+# build_binaries: the connector's static (musl) release build, the binary the image ships
+# (PyAirbyte runs the same file on the host), and the mock's host build with the `mock` profile.
 build_binaries() {
   if [ "${SKIP_CARGO_BUILD:-0}" = 1 ]; then
     if [ ! -x "$CONNECTOR_BIN" ] || [ ! -x "$MOCK_BIN" ]; then
@@ -115,10 +115,16 @@ build_binaries() {
     log "rustup target add $MUSL_TARGET"
     run_logged rustup-target rustup target add "$MUSL_TARGET"
   fi
-  log "cargo build --release --locked -p source-botmaker -p botmaker-mock --target $MUSL_TARGET"
+  # Two builds: the connector exactly as the Dockerfile builds it (on its own: one command for
+  # both would unify their dependencies' features), the mock with its light profile
+  # (Cargo.toml, `[profile.mock]`).
+  log "cargo build --release --locked -p source-botmaker --target $MUSL_TARGET"
   (cd "$REPO" && export CC_x86_64_unknown_linux_musl=musl-gcc && run_logged cargo-build \
-    cargo build --release --locked -p source-botmaker -p botmaker-mock --target "$MUSL_TARGET")
+    cargo build --release --locked -p source-botmaker --target "$MUSL_TARGET")
   grep -E '^ *Finished' "$LOG_DIR/cargo-build.log" >&2 || true
+  log "cargo build --profile mock --locked -p botmaker-mock"
+  (cd "$REPO" && run_logged cargo-build-mock cargo build --profile mock --locked -p botmaker-mock)
+  grep -E '^ *Finished' "$LOG_DIR/cargo-build-mock.log" >&2 || true
   ldd "$CONNECTOR_BIN" 2>&1 | grep -qE 'statically linked|not a dynamic executable' ||
     die "$CONNECTOR_BIN is not a static binary: $(ldd "$CONNECTOR_BIN" 2>&1 | head -3)"
 }

@@ -30,6 +30,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 bin="$target/release"
+mock_bin="$target/mock/botmaker-mock"
 
 modes=()
 quick=0
@@ -109,11 +110,11 @@ if [ "$build" = 1 ]; then
     rustup target list --installed 2>/dev/null | grep -qx "$musl_target" || rustup target add "$musl_target" >/dev/null
     (cd "$root" && CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked -p source-botmaker --target "$musl_target")
   fi
-  (cd "$root" && cargo build --release --locked -p botmaker-mock)
+  (cd "$root" && cargo build --profile mock --locked -p botmaker-mock)
   (cd "$here" && cargo build --release --locked --target-dir "$target")
 fi
-for b in botmaker-mock raw-fetch bench-tool; do
-  [ -x "$bin/$b" ] || die "$bin/$b is missing (run without --no-build)"
+for b in "$mock_bin" "$bin/raw-fetch" "$bin/bench-tool"; do
+  [ -x "$b" ] || die "$b is missing (run without --no-build)"
 done
 conn_bin="${BENCH_CONNECTOR_BIN:-$static_bin}"
 before_bin="${BENCH_BEFORE_BIN:-}"
@@ -157,7 +158,7 @@ start_mock() {
   local name="$1"; shift
   local url_file="$runs_dir/$name.mock.url"
   rm -f "$url_file"
-  "$bin/botmaker-mock" --port 0 --seed "$seed" --url-file "$url_file" "$@" \
+  "$mock_bin" --port 0 --seed "$seed" --url-file "$url_file" "$@" \
     >"$runs_dir/$name.mock.out" 2>"$runs_dir/$name.mock.err" &
   mock_pid=$!
   local i

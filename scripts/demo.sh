@@ -4,7 +4,7 @@
 #   bash scripts/demo.sh            # 1,000 records per large stream
 #   SCALE=20000 bash scripts/demo.sh
 #
-# Builds both binaries (release), starts the mock on a free loopback port, runs `check` and a
+# Builds both binaries (the connector in release, the mock in its `mock` profile), starts the mock on a free loopback port, runs `check` and a
 # full `read` of catalog/configured_catalog.json, then shows what arrived. The mock answers
 # with Botmaker's own rate limits, so the sync paces itself exactly as it would against
 # api.botmaker.com.
@@ -12,13 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCALE="${SCALE:-1000}"
-echo "==> building source-botmaker and botmaker-mock (release)"
-cargo build --release --quiet -p source-botmaker -p botmaker-mock
+echo "==> building source-botmaker (release) and botmaker-mock (its light \`mock\` profile)"
+cargo build --release --quiet -p source-botmaker
+cargo build --profile mock --quiet -p botmaker-mock
 
 work="$(mktemp -d -t source-botmaker-demo.XXXXXX)"
 anchor="$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)"
 start="$(date -u -d '-31 days' +%Y-%m-%d)"
-target/release/botmaker-mock --port 0 --scale "$SCALE" --anchor "$anchor" --url-file "$work/url" >"$work/mock.log" 2>&1 &
+target/mock/botmaker-mock --port 0 --scale "$SCALE" --anchor "$anchor" --url-file "$work/url" >"$work/mock.log" 2>&1 &
 mock_pid=$!
 trap 'kill "$mock_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.05; done
