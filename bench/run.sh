@@ -262,45 +262,58 @@ add_row() { results+=("$1|$2|$3"); }
 details=""      # markdown detail sections
 add_detail() { details+="$1"$'\n'; }
 
-# run_connector_reps BIN TAG: BENCH_REPEAT runs of a connector binary against fresh mocks for the
-# current scale (globals name, mix), keeping the fastest run's files as $runs_dir/$name.TAG.*
-# and setting best_wall, best_mock_cpu, best_load and best_status, and median_rss (KiB) and
-# runs_rss (every run's, MB, "a/b/c"). Peak RSS is the median of the runs, not the fastest
-# run's: the same program on the same data peaks up to ~1.5 MB apart from one run to the next.
+# run_connector_reps TAG=BIN...: BENCH_REPEAT rounds against fresh mocks for the current scale
+# (globals name, mix); each round runs every given binary once, in turn, so a host whose speed
+# drifts during the benchmark moves every build alike (one build's runs back to back, then the
+# other's, once made the previous build look 15 % cheaper). For each TAG the fastest run's files
+# are kept as $runs_dir/$name.TAG.* (and the mock's counts after it as
+# $name.counts.after.TAG.json), and best_wall, best_mock_cpu, best_load, best_exit, median_rss
+# (KiB) and runs_rss (every run's, MB, "a/b/c") are set for it. Peak RSS is the median of the
+# runs, not the fastest run's: the same program on the same data peaks up to ~1.5 MB apart from
+# one run to the next.
+declare -A best_wall=() best_mock_cpu=() best_load=() best_exit=() median_rss=() runs_rss=()
 run_connector_reps() {
-  local prog="$1" tag="$2" rep load m0 t0 t1 m1 wall rep_status f r
-  local -a rss=()
-  best_wall=""
+  local pair prog tag rep load m0 t0 t1 m1 wall f
+  local -a rep_status
+  local -A rss=()
+  for pair in "$@"; do best_wall[${pair%%=*}]=""; done
   for rep in $(seq 1 "$repeat"); do
-    # shellcheck disable=SC2086
-    start_mock "$name.$tag$rep" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
-    write_config "$runs_dir/$name.config.json" "$mock_url"
-    log "  $tag: $prog read (all streams, stdout counted through a pipe)${repeat_label:+, run $rep of $repeat}"
-    load="$(load_now)"
-    m0="$(mock_cpu)"; t0="$(now_s)"
-    set +e
-    # shellcheck disable=SC2046,SC2086
-    /usr/bin/time -v -o "$runs_dir/$name.$tag.$rep.time" env $cpu_env $(perf_wrap "$name.$tag") "$prog" read \
-      --config "$runs_dir/$name.config.json" --catalog "$bench_catalog" \
-      2>"$runs_dir/$name.$tag.$rep.err" | "$bin/bench-tool" count >"$runs_dir/$name.$tag.$rep.count" 2>"$runs_dir/$name.count.$rep.err"
-    rep_status=("${PIPESTATUS[@]}")
-    set -e
-    t1="$(now_s)"; m1="$(mock_cpu)"
-    wall="$(fsub "$t1" "$t0")"
-    curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.$tag.$rep.summary.json"
-    curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.$rep.json"
-    stop_mock
-    [ "${rep_status[0]}" = 0 ] || echo "run.sh: WARNING: $prog exited with ${rep_status[0]} (see $runs_dir/$name.$tag.$rep.err)" >&2
-    rss+=("$(tv_rss_kb "$runs_dir/$name.$tag.$rep.time")")
-    if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
-      best_wall="$wall"; best_mock_cpu="$(fsub "$m1" "$m0")"; best_load="$load"; best_status=("${rep_status[@]}")
-      for f in time err count summary.json; do cp "$runs_dir/$name.$tag.$rep.$f" "$runs_dir/$name.$tag.$f"; done
-      cp "$runs_dir/$name.count.$rep.err" "$runs_dir/$name.count.err"
-      cp "$runs_dir/$name.counts.after.$rep.json" "$runs_dir/$name.counts.after.json"
-    fi
+    for pair in "$@"; do
+      tag="${pair%%=*}"; prog="${pair#*=}"
+      # shellcheck disable=SC2086
+      start_mock "$name.$tag$rep" --no-rate-limits --anchor "$anchor" --span-days 30 $mix
+      write_config "$runs_dir/$name.config.json" "$mock_url"
+      log "  $tag: $prog read (all streams, stdout counted through a pipe)${repeat_label:+, run $rep of $repeat}"
+      load="$(load_now)"
+      m0="$(mock_cpu)"; t0="$(now_s)"
+      set +e
+      # shellcheck disable=SC2046,SC2086
+      /usr/bin/time -v -o "$runs_dir/$name.$tag.$rep.time" env $cpu_env $(perf_wrap "$name.$tag") "$prog" read \
+        --config "$runs_dir/$name.config.json" --catalog "$bench_catalog" \
+        2>"$runs_dir/$name.$tag.$rep.err" | "$bin/bench-tool" count >"$runs_dir/$name.$tag.$rep.count" 2>"$runs_dir/$name.$tag.$rep.count.err"
+      rep_status=("${PIPESTATUS[@]}")
+      set -e
+      t1="$(now_s)"; m1="$(mock_cpu)"
+      wall="$(fsub "$t1" "$t0")"
+      curl -fsS "$(mock_root)/_mock/requests/summary" >"$runs_dir/$name.$tag.$rep.summary.json"
+      curl -fsS "$(mock_root)/_mock/counts" >"$runs_dir/$name.counts.after.$tag.$rep.json"
+      stop_mock
+      [ "${rep_status[0]}" = 0 ] || echo "run.sh: WARNING: $prog exited with ${rep_status[0]} (see $runs_dir/$name.$tag.$rep.err)" >&2
+      rss[$tag]+="${rss[$tag]:+ }$(tv_rss_kb "$runs_dir/$name.$tag.$rep.time")"
+      if [ -z "${best_wall[$tag]}" ] || awk -v a="$wall" -v b="${best_wall[$tag]}" 'BEGIN { exit !(a < b) }'; then
+        best_wall[$tag]="$wall"; best_mock_cpu[$tag]="$(fsub "$m1" "$m0")"; best_load[$tag]="$load"; best_exit[$tag]="${rep_status[0]}"
+        for f in time err count count.err summary.json; do cp "$runs_dir/$name.$tag.$rep.$f" "$runs_dir/$name.$tag.$f"; done
+        cp "$runs_dir/$name.counts.after.$tag.$rep.json" "$runs_dir/$name.counts.after.$tag.json"
+      fi
+    done
   done
-  median_rss="$(median "${rss[@]}")"
-  runs_rss="$(for r in "${rss[@]}"; do mb "$r"; echo; done | paste -sd/)"
+  for pair in "$@"; do
+    tag="${pair%%=*}"
+    # shellcheck disable=SC2086
+    median_rss[$tag]="$(median ${rss[$tag]})"
+    # shellcheck disable=SC2086
+    runs_rss[$tag]="$(for f in ${rss[$tag]}; do mb "$f"; echo; done | paste -sd/)"
+  done
 }
 
 # ---------------------------------------------------------------- (a) CPU-bound
@@ -343,18 +356,17 @@ if want cpu; then
       fi
     done
 
-    run_connector_reps "$conn_bin" conn
-    conn_wall="$best_wall"; conn_mock_cpu="$best_mock_cpu"; conn_load="$best_load"; status=("${best_status[@]}")
-    conn_rss="$median_rss"; conn_runs_rss="$runs_rss"
+    # The previous build, if given, runs in turn with this one against the same data, for the
+    # before/after comparison.
+    run_connector_reps "conn=$conn_bin" ${before_bin:+"before=$before_bin"}
+    conn_wall="${best_wall[conn]}"; conn_mock_cpu="${best_mock_cpu[conn]}"; conn_load="${best_load[conn]}"; status=("${best_exit[conn]}")
+    conn_rss="${median_rss[conn]}"; conn_runs_rss="${runs_rss[conn]}"
+    cp "$runs_dir/$name.counts.after.conn.json" "$runs_dir/$name.counts.after.json"
     if [ -n "$before_bin" ]; then
-      # The previous build, against the same data, for the before/after comparison.
-      cp "$runs_dir/$name.counts.after.json" "$runs_dir/$name.counts.after.conn.json"
-      run_connector_reps "$before_bin" before
-      cp "$runs_dir/$name.counts.after.conn.json" "$runs_dir/$name.counts.after.json"
       before_records="$(kv "$runs_dir/$name.before.count" records)"
       before_cpu="$(awk -v a="$(tv_user "$runs_dir/$name.before.time")" -v b="$(tv_sys "$runs_dir/$name.before.time")" 'BEGIN { printf "%.2f", a + b }')"
-      before_rss="$median_rss"
-      before_rows+="| ~$n | $before_records | $best_wall | $before_cpu | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(mb "$before_rss") |"$'\n'
+      before_rss="${median_rss[before]}"
+      before_rows+="| ~$n | $before_records | ${best_wall[before]} | $before_cpu | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(mb "$before_rss") |"$'\n'
       before_cpu_by_scale[$n]="$before_cpu/$before_records"
       before_rss_by_scale[$n]="$before_rss"
     fi
