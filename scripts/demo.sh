@@ -4,8 +4,9 @@
 #   bash scripts/demo.sh            # 1,000 records per large stream
 #   SCALE=20000 bash scripts/demo.sh
 #
-# Builds both binaries (the connector in release, the mock in its `mock` profile), starts the mock on a free loopback port, runs `check` and a
-# full `read` of catalog/configured_catalog.json, then shows what arrived. The mock answers
+# Builds both binaries (the connector in release, the mock in its light `mock` profile), starts
+# the mock on a free loopback port, runs `check` and a full `read` of
+# catalog/configured_catalog.json, then shows what arrived. The mock answers
 # with Botmaker's own rate limits, so the sync paces itself exactly as it would against
 # api.botmaker.com.
 set -euo pipefail
