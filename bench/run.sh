@@ -268,14 +268,15 @@ add_detail() { details+="$1"$'\n'; }
 # other's, once made the previous build look 15 % cheaper). For each TAG the fastest run's files
 # are kept as $runs_dir/$name.TAG.* (and the mock's counts after it as
 # $name.counts.after.TAG.json), and best_wall, best_mock_cpu, best_load, best_exit, median_rss
-# (KiB) and runs_rss (every run's, MB, "a/b/c") are set for it. Peak RSS is the median of the
-# runs, not the fastest run's: the same program on the same data peaks up to ~1.5 MB apart from
-# one run to the next.
-declare -A best_wall=() best_mock_cpu=() best_load=() best_exit=() median_rss=() runs_rss=()
+# (KiB), runs_rss (every run's, MB, "a/b/c"), median_cpu (user+sys, s) and runs_cpu are set for
+# it. Peak RSS and CPU are the medians of the runs, not the fastest run's: the same program on
+# the same data peaks up to ~1.5 MB apart from one run to the next, and a 0.5 s CPU figure moves
+# by a tenth.
+declare -A best_wall=() best_mock_cpu=() best_load=() best_exit=() median_rss=() runs_rss=() median_cpu=() runs_cpu=()
 run_connector_reps() {
   local pair prog tag rep load m0 t0 t1 m1 wall f
   local -a rep_status
-  local -A rss=()
+  local -A rss=() cpu=()
   for pair in "$@"; do best_wall[${pair%%=*}]=""; done
   for rep in $(seq 1 "$repeat"); do
     for pair in "$@"; do
@@ -300,6 +301,7 @@ run_connector_reps() {
       stop_mock
       [ "${rep_status[0]}" = 0 ] || echo "run.sh: WARNING: $prog exited with ${rep_status[0]} (see $runs_dir/$name.$tag.$rep.err)" >&2
       rss[$tag]+="${rss[$tag]:+ }$(tv_rss_kb "$runs_dir/$name.$tag.$rep.time")"
+      cpu[$tag]+="${cpu[$tag]:+ }$(awk -v a="$(tv_user "$runs_dir/$name.$tag.$rep.time")" -v b="$(tv_sys "$runs_dir/$name.$tag.$rep.time")" 'BEGIN { printf "%.2f", a + b }')"
       if [ -z "${best_wall[$tag]}" ] || awk -v a="$wall" -v b="${best_wall[$tag]}" 'BEGIN { exit !(a < b) }'; then
         best_wall[$tag]="$wall"; best_mock_cpu[$tag]="$(fsub "$m1" "$m0")"; best_load[$tag]="$load"; best_exit[$tag]="${rep_status[0]}"
         for f in time err count count.err summary.json; do cp "$runs_dir/$name.$tag.$rep.$f" "$runs_dir/$name.$tag.$f"; done
@@ -313,6 +315,9 @@ run_connector_reps() {
     median_rss[$tag]="$(median ${rss[$tag]})"
     # shellcheck disable=SC2086
     runs_rss[$tag]="$(for f in ${rss[$tag]}; do mb "$f"; echo; done | paste -sd/)"
+    # shellcheck disable=SC2086
+    median_cpu[$tag]="$(median ${cpu[$tag]})"
+    runs_cpu[$tag]="$(echo "${cpu[$tag]}" | tr ' ' /)"
   done
 }
 
@@ -321,7 +326,8 @@ run_connector_reps() {
 if want cpu; then
   cpu_rows=""
   before_rows=""
-  declare -A rss_by_scale=() runs_rss_by_scale=() before_cpu_by_scale=() before_rss_by_scale=() conn_cpu_by_scale=()
+  declare -A rss_by_scale=() runs_rss_by_scale=() before_cpu_by_scale=() before_rss_by_scale=() conn_cpu_by_scale=() \
+    before_runs_cpu_by_scale=() conn_runs_cpu_by_scale=()
   count_problems=""
   for n in $scales; do
     name="cpu-$n"
@@ -364,10 +370,11 @@ if want cpu; then
     cp "$runs_dir/$name.counts.after.conn.json" "$runs_dir/$name.counts.after.json"
     if [ -n "$before_bin" ]; then
       before_records="$(kv "$runs_dir/$name.before.count" records)"
-      before_cpu="$(awk -v a="$(tv_user "$runs_dir/$name.before.time")" -v b="$(tv_sys "$runs_dir/$name.before.time")" 'BEGIN { printf "%.2f", a + b }')"
+      before_cpu="${median_cpu[before]}"
       before_rss="${median_rss[before]}"
-      before_rows+="| ~$n | $before_records | ${best_wall[before]} | $before_cpu | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(mb "$before_rss") |"$'\n'
+      before_rows+="| ~$n | $before_records | ${best_wall[before]} | $before_cpu${repeat_label:+ (${runs_cpu[before]})} | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(mb "$before_rss") |"$'\n'
       before_cpu_by_scale[$n]="$before_cpu/$before_records"
+      before_runs_cpu_by_scale[$n]="${runs_cpu[before]}"
       before_rss_by_scale[$n]="$before_rss"
     fi
     "$bin/bench-tool" ceiling --counts "$runs_dir/$name.counts.json" --summary "$runs_dir/$name.conn.summary.json" \
@@ -397,7 +404,8 @@ if want cpu; then
     [ "$counts_ok" = ok ] || count_problems="$count_problems ~$n: $counts_ok;"
     rss_by_scale[$n]="$conn_rss"
     runs_rss_by_scale[$n]="$conn_runs_rss"
-    conn_cpu_by_scale[$n]="$conn_cpu/$conn_records"
+    conn_cpu_by_scale[$n]="${median_cpu[conn]}/$conn_records"
+    conn_runs_cpu_by_scale[$n]="${runs_cpu[conn]}"
     perf_top "$name.raw"
     perf_top "$name.conn"
 
@@ -441,7 +449,7 @@ if want cpu; then
       label="CPU ~$n records: CPU per record within 10 % of the previous build"
       if awk -v c="$bc" 'BEGIN { exit !(c < 0.2) }'; then label="(info, under 0.2 s of CPU) $label"; fi
       add_row "$label" \
-        "$(awk -v c="$cc" -v r="$cr" 'BEGIN { printf "%.2f", c / r * 1e6 }') vs $(awk -v c="$bc" -v r="$br" 'BEGIN { printf "%.2f", c / r * 1e6 }') µs/record ($(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" 'BEGIN { printf "%+.0f%%", ((c / r) / (b / s) - 1) * 100 }')); peak RSS $(mb "${rss_by_scale[$n]}") vs $(mb "${before_rss_by_scale[$n]}") MB" \
+        "$(awk -v c="$cc" -v r="$cr" 'BEGIN { printf "%.2f", c / r * 1e6 }') vs $(awk -v c="$bc" -v r="$br" 'BEGIN { printf "%.2f", c / r * 1e6 }') µs/record ($(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" 'BEGIN { printf "%+.0f%%", ((c / r) / (b / s) - 1) * 100 }')${repeat_label:+; CPU is the median of the runs, connector ${conn_runs_cpu_by_scale[$n]} s, previous build ${before_runs_cpu_by_scale[$n]} s}); peak RSS $(mb "${rss_by_scale[$n]}") vs $(mb "${before_rss_by_scale[$n]}") MB" \
         "$(awk -v c="$cc" -v r="$cr" -v b="$bc" -v s="$br" -v info="${label%%)*}" 'BEGIN { if (info ~ /^\(info/) print "—"; else print ((c / r) <= 1.10 * (b / s)) ? "PASS" : "MISS" }')"
     done
   fi
@@ -460,7 +468,7 @@ if want cpu; then
   add_detail "$(grep '^|' "$runs_dir/cpu-$last_scale.conn.limits")"
   add_detail ""
   if [ -n "$before_bin" ]; then
-    add_detail "Previous build (\`BENCH_BEFORE_BIN\`), same data and settings, fastest of its runs:"
+    add_detail "Previous build (\`BENCH_BEFORE_BIN\`), same data and settings, fastest of its runs (CPU: the median of its runs, each run's beside it):"
     add_detail ""
     add_detail "| scale | records | wall s | CPU s (user+sys) | CPU µs per record | peak RSS MB |"
     add_detail "|---|---:|---:|---:|---:|---:|"
