@@ -310,7 +310,7 @@ impl Endpoint {
                 };
                 return Err(Failed::Other(
                     Error::transient(format!(
-                        "{what} for stream '{}': {why} (last: {reason}). Botmaker may be down or throttling this token; the next sync resumes from the last checkpoint.",
+                        "{what} for stream '{}': {why} (last: {reason}). Botmaker may be down or throttling this token.",
                         self.stream
                     ))
                     .with_internal(call.what.to_string()),

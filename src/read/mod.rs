@@ -111,7 +111,11 @@ pub(crate) fn read<W: Write + Send>(
     let names: Vec<String> = summary.failures.iter().map(|(n, _)| printable(&shorten(n)).into_owned()).collect();
     let details: Vec<String> =
         summary.failures.iter().map(|(name, e)| format!("{}: {}", printable(&shorten(name)), e.message)).collect();
-    let headline = format!("These streams did not sync successfully: {}. {}", names.join(", "), details.join(" "));
+    let mut headline = format!("These streams did not sync successfully: {}. {}", names.join(", "), details.join(" "));
+    if kind == FailureType::Transient {
+        // Said here rather than where a request gives up: `check` shares those messages.
+        headline.push_str(" The next sync resumes from the last checkpoint.");
+    }
     Err(Failure::Error(Error { failure_type: kind, message: headline, internal: None }))
 }
 

@@ -117,6 +117,7 @@ fn check_explains_an_unreachable_host_and_bad_settings() {
     assert_eq!(run.code, 0);
     let message = run.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["message"].as_str().unwrap().to_string();
     assert!(message.contains("api_url") && message.contains("connect"), "{message}");
+    assert!(!message.contains("sync"), "check runs no sync, so its message says nothing of one: {message}");
     assert_no_token(&run, WRONG_TOKEN);
 
     for (config, field) in [

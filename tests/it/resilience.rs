@@ -280,6 +280,7 @@ fn an_endpoint_that_always_answers_503_ends_in_a_transient_error_naming_it_and_t
     let last = run.errors().last().unwrap()["trace"]["error"].clone();
     assert_eq!(last["failure_type"], "transient_error", "{last}");
     assert!(message_of(&last).contains("calls"), "{last}");
+    assert!(message_of(&last).ends_with("The next sync resumes from the last checkpoint."), "{last}");
     assert!(
         run.logs().iter().any(|l| l.contains("/v2.0/calls") && l.contains("503") && l.contains("retrying in")),
         "the backoffs were logged"
