@@ -6,7 +6,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::protocol::redact::excerpt as excerpt_text;
+use crate::protocol::redact;
 
 /// How many characters of an unexpected body an error message quotes.
 const BODY_EXCERPT: usize = 160;
@@ -146,7 +146,7 @@ fn api_error_text(body: &[u8]) -> Option<String> {
             (None, None) => None,
         })
         .collect();
-    (!parts.is_empty()).then(|| shorten_masked(&parts.join("; "), API_MESSAGE))
+    (!parts.is_empty()).then(|| redact::excerpt(&parts.join("; "), API_MESSAGE))
 }
 
 fn suffix(message: &Option<String>) -> String {
@@ -162,12 +162,7 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     // the prefix is long enough that any secret starting in the part shown ends inside it.
     let prefix = &body[..body.len().min(BODY_EXCERPT * 4 + 8192)];
     let text: String = String::from_utf8_lossy(prefix).chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    format!("{:?}", excerpt_text(&text, BODY_EXCERPT))
-}
-
-/// `text` with secrets masked, then cut to `max` characters (with "…" when cut).
-pub(crate) fn shorten_masked(text: &str, max: usize) -> String {
-    excerpt_text(text, max)
+    format!("{:?}", redact::excerpt(&text, BODY_EXCERPT))
 }
 
 /// "https://host:port" of a URL, never its path or query.
@@ -207,7 +202,7 @@ pub(crate) fn describe_transport_error(e: &reqwest::Error) -> String {
     if detail.is_empty() {
         kind.to_string()
     } else {
-        format!("{kind}: {}", shorten_masked(&detail, API_MESSAGE))
+        format!("{kind}: {}", redact::excerpt(&detail, API_MESSAGE))
     }
 }
 
