@@ -187,6 +187,9 @@ kv() { sed -n "s/^$2=//p" "$1" | head -n1; }   # kv FILE KEY
 tv_user() { sed -n 's/^[[:space:]]*User time (seconds): //p' "$1"; }
 tv_sys() { sed -n 's/^[[:space:]]*System time (seconds): //p' "$1"; }
 tv_rss_kb() { sed -n 's/^[[:space:]]*Maximum resident set size (kbytes): //p' "$1"; }
+# Minor page faults: memory the allocator returned to the system and touched again (with
+# mimalloc's purge_delay=0, most of a build's system time).
+tv_faults() { sed -n 's/^[[:space:]]*Minor (reclaiming a frame) page faults: //p' "$1"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }          # KiB -> MiB
 mb_bytes() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; } # bytes -> MiB
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
@@ -372,7 +375,7 @@ if want cpu; then
       before_records="$(kv "$runs_dir/$name.before.count" records)"
       before_cpu="${median_cpu[before]}"
       before_rss="${median_rss[before]}"
-      before_rows+="| ~$n | $before_records | ${best_wall[before]} | $before_cpu${repeat_label:+ (${runs_cpu[before]})} | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(mb "$before_rss") |"$'\n'
+      before_rows+="| ~$n | $before_records | ${best_wall[before]} | $before_cpu${repeat_label:+ (${runs_cpu[before]})} | $(awk -v r="$before_records" -v c="$before_cpu" 'BEGIN { if (r > 0) printf "%.2f", c / r * 1e6; else print "-" }') | $(tv_faults "$runs_dir/$name.before.time") | $(mb "$before_rss") |"$'\n'
       before_cpu_by_scale[$n]="$before_cpu/$before_records"
       before_runs_cpu_by_scale[$n]="${runs_cpu[before]}"
       before_rss_by_scale[$n]="$before_rss"
@@ -409,8 +412,8 @@ if want cpu; then
     perf_top "$name.raw"
     perf_top "$name.conn"
 
-    cpu_rows+="| ~$n | connector | $conn_records | $conn_wall | $conn_rps | $conn_user | $conn_sys | $conn_rpc | $(mb "$conn_rss")${repeat_label:+ ($conn_runs_rss)} | $(mb_bytes "$conn_bytes") (stdout) | $conn_reqs | $conn_mock_cpu | $conn_load |"$'\n'
-    cpu_rows+="| ~$n | raw baseline | $raw_records | $raw_wall | $raw_rps | $raw_user | $raw_sys | $raw_rpc | $(mb "$raw_rss") | $(mb_bytes "$raw_bytes") (bodies) | $raw_reqs | $raw_mock_cpu | $raw_load |"$'\n'
+    cpu_rows+="| ~$n | connector | $conn_records | $conn_wall | $conn_rps | $conn_user | $conn_sys | $(tv_faults "$runs_dir/$name.conn.time") | $conn_rpc | $(mb "$conn_rss")${repeat_label:+ ($conn_runs_rss)} | $(mb_bytes "$conn_bytes") (stdout) | $conn_reqs | $conn_mock_cpu | $conn_load |"$'\n'
+    cpu_rows+="| ~$n | raw baseline | $raw_records | $raw_wall | $raw_rps | $raw_user | $raw_sys | $(tv_faults "$runs_dir/$name.raw.time") | $raw_rpc | $(mb "$raw_rss") | $(mb_bytes "$raw_bytes") (bodies) | $raw_reqs | $raw_mock_cpu | $raw_load |"$'\n'
 
     pct="$(awk -v r="$ratio" 'BEGIN { printf "%.0f%%", r * 100 }')"
     verdict="$(awk -v r="$ratio" 'BEGIN { print (r >= 0.70) ? "PASS" : "MISS" }')"
@@ -459,8 +462,8 @@ if want cpu; then
   [ "$perf" = 1 ] && add_detail "**Run under perf record (--perf): CPU, wall and RSS figures include perf's overhead and are not comparable with normal runs.**"$'\n'
   add_detail "### (a) CPU-bound: mock without latency and rate limits, max_concurrent_requests=$concurrency${repeat_label:+, fastest of $repeat runs each}"
   add_detail ""
-  add_detail "| scale | program | records | wall s | records/s | user s | sys s | records per CPU-s | peak RSS MB | output MB | requests | mock CPU s | load at start |"
-  add_detail "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  add_detail "| scale | program | records | wall s | records/s | user s | sys s | page faults | records per CPU-s | peak RSS MB | output MB | requests | mock CPU s | load at start |"
+  add_detail "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   add_detail "${cpu_rows%$'\n'}"
   add_detail ""
   add_detail "Connector environment in this mode: \`${cpu_env:-(none)}\`. Per-stream requests and the connector's own rate-limit floor of the largest run:"
@@ -470,8 +473,8 @@ if want cpu; then
   if [ -n "$before_bin" ]; then
     add_detail "Previous build (\`BENCH_BEFORE_BIN\`), same data and settings, fastest of its runs (CPU: the median of its runs, each run's beside it):"
     add_detail ""
-    add_detail "| scale | records | wall s | CPU s (user+sys) | CPU µs per record | peak RSS MB |"
-    add_detail "|---|---:|---:|---:|---:|---:|"
+    add_detail "| scale | records | wall s | CPU s (user+sys) | CPU µs per record | page faults | peak RSS MB |"
+    add_detail "|---|---:|---:|---:|---:|---:|---:|"
     add_detail "${before_rows%$'\n'}"
     add_detail ""
   fi
