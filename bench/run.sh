@@ -370,7 +370,6 @@ if want cpu; then
     run_connector_reps "conn=$conn_bin" ${before_bin:+"before=$before_bin"}
     conn_wall="${best_wall[conn]}"; conn_mock_cpu="${best_mock_cpu[conn]}"; conn_load="${best_load[conn]}"; status=("${best_exit[conn]}")
     conn_rss="${median_rss[conn]}"; conn_runs_rss="${runs_rss[conn]}"
-    cp "$runs_dir/$name.counts.after.conn.json" "$runs_dir/$name.counts.after.json"
     if [ -n "$before_bin" ]; then
       before_records="$(kv "$runs_dir/$name.before.count" records)"
       before_cpu="${median_cpu[before]}"
@@ -402,7 +401,7 @@ if want cpu; then
     limiter_floor="$(kv "$runs_dir/$name.conn.limits" ceiling_at_made_requests_s)"
     limiter_stream="$(kv "$runs_dir/$name.conn.limits" ceiling_at_made_requests_stream)"
     ratio="$(fdiv "$conn_rps" "$raw_rps")"
-    counts_ok="$(check_counts "$runs_dir/$name.conn.count" "$runs_dir/$name.counts.json" "$runs_dir/$name.counts.after.json")"
+    counts_ok="$(check_counts "$runs_dir/$name.conn.count" "$runs_dir/$name.counts.json" "$runs_dir/$name.counts.after.conn.json")"
     [ "${status[0]}" = 0 ] || counts_ok="exit ${status[0]}; $counts_ok"
     [ "$counts_ok" = ok ] || count_problems="$count_problems ~$n: $counts_ok;"
     rss_by_scale[$n]="$conn_rss"
