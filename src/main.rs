@@ -10,6 +10,11 @@ use source_botmaker::error::Error;
 use source_botmaker::{Failure, Settings};
 use source_botmaker::{MessageWriter, STDOUT_BUFFER_BYTES};
 
+/// Faster `memcpy`/`memmove` than musl's, for the static image binary (optimised musl builds;
+/// tested everywhere).
+#[cfg(all(target_arch = "x86_64", any(test, all(target_env = "musl", not(debug_assertions)))))]
+mod memcpy;
+
 /// mimalloc, in every build: musl's allocator (the static image binary) doubled the CPU per
 /// record, and using one allocator everywhere makes the benchmarked binary behave like the
 /// shipped one. See [`tune_allocator`].
