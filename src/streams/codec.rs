@@ -73,22 +73,25 @@ pub(crate) struct DecodedPage {
 }
 
 impl DecodedPage {
-    /// Keeps only the records `keep` accepts, preserving order.
+    /// Keeps only the records `keep` accepts, preserving order, in place.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&RecordNote) -> bool) {
-        let mut write = 0;
-        let mut start = 0;
-        let mut kept = Vec::with_capacity(self.records.len());
-        for note in &self.records {
-            let len = note.end - start;
-            if keep(note) {
-                self.lines.copy_within(start..note.end, write);
-                write += len;
-                kept.push(RecordNote { end: write, ..*note });
+        let lines = &mut self.lines;
+        let (mut write, mut start) = (0, 0);
+        // `retain_mut` visits every record once, in order.
+        self.records.retain_mut(|note| {
+            let end = note.end;
+            let kept = keep(note);
+            if kept {
+                if write != start {
+                    lines.copy_within(start..end, write);
+                }
+                write += end - start;
+                note.end = write;
             }
-            start = note.end;
-        }
-        self.lines.truncate(write);
-        self.records = kept;
+            start = end;
+            kept
+        });
+        lines.truncate(write);
     }
 }
 
