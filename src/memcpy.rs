@@ -5,8 +5,9 @@
 //! JSON string serde_json writes, each RECORD envelope, hyper's header and body slices), and in
 //! the shipped binary musl's `memcpy` and `memmove` took a quarter of the CPU samples (glibc's
 //! a twentieth). These copy up to 128 bytes through registers and longer runs with one
-//! `rep movsb`, which x86-64 processors of the last decade run at full speed; a static link takes
-//! the program's own definitions and leaves libc's out.
+//! `rep movsb`, which current x86-64 processors execute as a fast block copy; with them a
+//! CPU-bound 1M-record read took about a third less CPU. A static link takes the program's own
+//! definitions and leaves libc's out.
 //!
 //! Only optimised musl builds export them (see `main.rs`): glibc's own are fast already, and
 //! without optimisation the small fixed-size copies below might themselves become `memcpy`
@@ -76,8 +77,8 @@ unsafe fn copy(d: *mut u8, s: *const u8, n: usize) {
                 store(d.add(n - 32), tail[2]);
                 store(d.add(n - 16), tail[3]);
             }
-            // `d` does not start inside `s + 1 .. s + n`: a forward copy reads each byte before
-            // it could be overwritten (`rep movsb` is defined byte by byte, whatever the overlap).
+            // `d` lies before `s` or at or past `s + n`: a forward copy reads each byte before it
+            // could be overwritten (`rep movsb` is defined byte by byte, whatever the overlap).
             _ if (d as usize).wrapping_sub(s as usize) >= n => {
                 asm!("rep movsb", inout("rcx") n => _, inout("rdi") d => _, inout("rsi") s => _,
                     options(nostack, preserves_flags));
