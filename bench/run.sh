@@ -121,7 +121,10 @@ before_bin="${BENCH_BEFORE_BIN:-}"
 [ -z "$before_bin" ] || [ -x "$before_bin" ] || die "BENCH_BEFORE_BIN=$before_bin is not an executable"
 [ -x "$conn_bin" ] || die "$conn_bin is missing (run without --no-build, or set BENCH_CONNECTOR_BIN)"
 # --perf: the release binaries are stripped, so profile copies built with symbols and line
-# tables (same optimisation, LTO and codegen units) in a target directory of their own.
+# tables (same optimisation, LTO and codegen units) in a target directory of their own. The
+# connector's copy is the same static musl build as the one measured (a glibc build, profiled
+# before, hid that musl's memcpy took a quarter of the shipped binary's CPU); a binary named by
+# BENCH_CONNECTOR_BIN is profiled as it is.
 raw_bin="$bin/raw-fetch"
 if [ "$perf" = 1 ]; then
   command -v perf >/dev/null || {
@@ -132,10 +135,13 @@ if [ "$perf" = 1 ]; then
   perf_target="$target/bench-perf"
   log "building unstripped copies for perf into ${perf_target#"$root"/}"
   export CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
-  (cd "$root" && cargo build --release --locked -p source-botmaker --target-dir "$perf_target")
+  if [ -z "${BENCH_CONNECTOR_BIN:-}" ]; then
+    (cd "$root" && CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked -p source-botmaker \
+      --target "$musl_target" --target-dir "$perf_target")
+    conn_bin="$perf_target/$musl_target/release/source-botmaker"
+  fi
   (cd "$here" && cargo build --release --locked --target-dir "$perf_target")
   unset CARGO_PROFILE_RELEASE_STRIP CARGO_PROFILE_RELEASE_DEBUG
-  conn_bin="$perf_target/release/source-botmaker"
   raw_bin="$perf_target/release/raw-fetch"
 fi
 
