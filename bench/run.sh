@@ -101,13 +101,16 @@ command -v curl >/dev/null || die "curl is required"
 # The connector measured is the one the image ships: the static (musl) release build.
 musl_target=x86_64-unknown-linux-musl
 static_bin="$target/$musl_target/release/source-botmaker"
+musl_toolchain() { # musl-gcc (for ring's C code) and Rust's musl target, installed when missing
+  if ! command -v musl-gcc >/dev/null && command -v apt-get >/dev/null; then
+    { apt-get install -y -qq musl-tools || { apt-get update -qq && apt-get install -y -qq musl-tools; }; } >/dev/null 2>&1 || true
+  fi
+  rustup target list --installed 2>/dev/null | grep -qx "$musl_target" || rustup target add "$musl_target" >/dev/null
+}
 if [ "$build" = 1 ]; then
   log "building release binaries (a cold build takes a few minutes)"
   if [ -z "${BENCH_CONNECTOR_BIN:-}" ]; then
-    if ! command -v musl-gcc >/dev/null && command -v apt-get >/dev/null; then
-      { apt-get install -y -qq musl-tools || { apt-get update -qq && apt-get install -y -qq musl-tools; }; } >/dev/null 2>&1 || true
-    fi
-    rustup target list --installed 2>/dev/null | grep -qx "$musl_target" || rustup target add "$musl_target" >/dev/null
+    musl_toolchain
     (cd "$root" && CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked -p source-botmaker --target "$musl_target")
   fi
   (cd "$root" && cargo build --profile mock --locked -p botmaker-mock)
@@ -136,6 +139,7 @@ if [ "$perf" = 1 ]; then
   log "building unstripped copies for perf into ${perf_target#"$root"/}"
   export CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=line-tables-only
   if [ -z "${BENCH_CONNECTOR_BIN:-}" ]; then
+    musl_toolchain
     (cd "$root" && CC_x86_64_unknown_linux_musl=musl-gcc cargo build --release --locked -p source-botmaker \
       --target "$musl_target" --target-dir "$perf_target")
     conn_bin="$perf_target/$musl_target/release/source-botmaker"
