@@ -46,7 +46,7 @@ pub(crate) async fn read_stream(ctx: Arc<StreamCtx>, start: Start) -> Result<()>
 
 /// A full list, page after page; for resumable lists each page's position is checkpointed, and
 /// a saved position is where the list resumes. A saved position that cannot be continued (a
-/// link to another host, not a link at all, or one Botmaker refuses) starts the list over,
+/// link to another host or another endpoint, not a link at all, or one Botmaker refuses) starts the list over,
 /// with a warning: nothing of it has been written in this sync yet, so nothing repeats.
 async fn read_list(ctx: &StreamCtx, resume: Option<String>) -> Result<()> {
     let first = ctx.endpoint.url(&ctx.params());
@@ -122,6 +122,11 @@ fn saved_position(ctx: &StreamCtx, first: &Url, position: &str) -> std::result::
             "links to {}, not to the configured api_url (the access token is sent nowhere else)",
             describe_origin(&link)
         )),
+        // Another list's page (a state copied from another stream or connection): following it
+        // would write that list's records as this stream's.
+        (Some(link), _) if link.path().trim_end_matches('/') != first.path().trim_end_matches('/') => {
+            Err(format!("links to {}, not to this stream's endpoint {}", shorten(link.path()), first.path()))
+        }
         (None, None) => Err(format!("is not a page link ({:?})", shorten(position))),
         _ => next_url(ctx, first, position).map_err(|e| format!("cannot be continued ({})", e.message)),
     }

@@ -197,7 +197,15 @@ fn a_saved_position_that_is_refused_starts_the_list_over_with_a_warning() {
     let mock = mock();
     let foreign = mock_with(MockConfig::with_scale(10));
     let work = Workdir::new();
+    // A valid link into intents' list, saved as agents' position (a state copied across
+    // streams): Botmaker would serve it, and its intents must not be written as agents.
+    let intents = read_all(&work, &mock, "intents", None);
+    let intents_link = intents.states("intents")[2]["state"]["stream"]["stream_state"]["next_page"]
+        .as_str()
+        .expect("intents saves links")
+        .to_string();
     let cases = [
+        ("agents", intents_link),
         // A token Botmaker does not know (HTTP 400).
         ("contacts", "not-a-token-botmaker-gave".to_string()),
         // A link on the right host whose token was tampered with (HTTP 400).
