@@ -21,7 +21,8 @@
 #                       wall time against the ceiling in rate mode)
 #   BENCH_CONNECTOR_BIN another connector binary to measure (default: the image's static musl
 #                       build, target/x86_64-unknown-linux-musl/release/source-botmaker)
-#   BENCH_OUT           results file (default bench/results/latest.md)
+#   BENCH_OUT           results file (default bench/results/latest.md; with --perf, results.md in
+#                       the run's directory, as perf's overhead makes its figures no results)
 #
 # Raw files of each run go to bench/results/runs/<UTC time>/ (not committed).
 set -euo pipefail
@@ -65,9 +66,13 @@ repeat="${BENCH_REPEAT:-1}"
 repeat_label=""; [ "$repeat" -gt 1 ] && repeat_label=yes
 seed="${BENCH_SEED:-42}"
 cpu_env="${BENCH_CPU_CONNECTOR_ENV-SOURCE_BOTMAKER_CLIENT_RATE_LIMITS=off}"
-out_md="${BENCH_OUT:-$here/results/latest.md}"
 runs_dir="$here/results/runs/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$runs_dir"
+if [ "$perf" = 1 ]; then
+  out_md="${BENCH_OUT:-$runs_dir/results.md}"
+else
+  out_md="${BENCH_OUT:-$here/results/latest.md}"
+fi
 # The nine streams the benchmark's data mix is made of (and a previous build knows), from the
 # sample configured catalog.
 bench_catalog="$runs_dir/configured_catalog.json"
