@@ -10,6 +10,7 @@
 //! commands here.
 #![warn(unreachable_pub)]
 
+mod allocator;
 mod buffers;
 pub mod cli;
 mod config;

@@ -17,7 +17,8 @@ mod memcpy;
 
 /// mimalloc, in every build: musl's allocator (the static image binary) doubled the CPU per
 /// record, and using one allocator everywhere makes the benchmarked binary behave like the
-/// shipped one. See [`tune_allocator`].
+/// shipped one. See [`tune_allocator`], and the library's `allocator` module, which returns freed
+/// memory while the read's workers are idle.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

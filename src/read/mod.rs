@@ -73,6 +73,7 @@ pub(crate) fn read<W: Write + Send>(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("botmaker-read")
+        .on_thread_park(crate::allocator::collect_when_idle)
         .build()
         .map_err(|e| Failure::Error(Error::system(format!("Could not start the async runtime: {e}"))))?;
     let (events, receiver) = Output::channel();

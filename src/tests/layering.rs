@@ -14,7 +14,7 @@ const STREAMS_LAYERS: &[&str] = &["records", "shape", "transcode", "codec"];
 
 /// Top-level modules, lowest layer first.
 const LAYERS: &[&[&str]] = &[
-    &["error", "escape", "time", "schema", "settings", "buffers"],
+    &["error", "escape", "time", "schema", "settings", "buffers", "allocator"],
     &["protocol"],
     &["config"],
     &["streams"],
