@@ -46,8 +46,9 @@ pub(crate) async fn read_stream(ctx: Arc<StreamCtx>, start: Start) -> Result<()>
 
 /// A full list, page after page; for resumable lists each page's position is checkpointed, and
 /// a saved position is where the list resumes. A saved position that cannot be continued (a
-/// link to another host or another endpoint, not a link at all, or one Botmaker refuses) starts the list over,
-/// with a warning: nothing of it has been written in this sync yet, so nothing repeats.
+/// link to another host or another endpoint, not a link at all, or one Botmaker refuses)
+/// starts the list over, with a warning: nothing of it has been written in this sync yet, so
+/// nothing repeats.
 async fn read_list(ctx: &StreamCtx, resume: Option<String>) -> Result<()> {
     let first = ctx.endpoint.url(&ctx.params());
     let resumable = ctx.def.is_resumable();
