@@ -9,7 +9,9 @@
 //! (nothing left to run) asks mimalloc to collect its heap: the waiting frees are done and empty
 //! pages returned. At most every [`INTERVAL`] per thread: that cost no measurable CPU in
 //! CPU-bound reads of 100k and 1M records and lowered their peaks by 1.0 and 1.4 MB (at most
-//! every 10 ms saved 0.8 MB at 1M).
+//! every 10 ms saved 0.8 MB at 1M). A rate-bound sync, whose workers are idle most of the time,
+//! collects more often for the work it does: about 0.6 CPU-seconds more per million records
+//! (a seventh more), well under 1 % of one core over such a sync.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
